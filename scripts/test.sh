@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (no root), integration tests (root; each file
+# builds its own throwaway network namespaces) and end-to-end tests with Podman.
+# Everything runs inside scripts/in-sandbox.sh: a private mount namespace with
+# its own /run and /etc/resolv.conf.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tsc -p tsconfig.json
+node scripts/build.mjs
+mapfile -t files < <(find build/test -name '*.test.js' | sort)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+exec scripts/in-sandbox.sh node --test --test-concurrency="${SKIFF_TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"

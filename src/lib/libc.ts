@@ -1,0 +1,61 @@
+// The few libc calls Node has no API for: setns(2) to open netlink sockets inside
+// a container's namespace, and flock(2) for locks the kernel drops when we die.
+// Loaded on first use: koffi costs start-up time that `version` should not pay.
+import { createRequire } from 'node:module';
+import { SkiffError } from './errors.js';
+
+export const CLONE_NEWNET = 0x40000000;
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+interface Libc {
+  setns(fd: number, nstype: number): number;
+  flock(fd: number, op: number): number;
+  errno(): number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const require = createRequire(import.meta.url);
+  const koffi = require('koffi') as typeof import('koffi');
+  const lib = koffi.load('libc.so.6');
+  const setns = lib.func('int setns(int fd, int nstype)');
+  const flock = lib.func('int flock(int fd, int op)');
+  const errnoLoc = lib.func('int *__errno_location(void)');
+  libc = {
+    setns: (fd, nstype) => setns(fd, nstype) as number,
+    flock: (fd, op) => flock(fd, op) as number,
+    errno: () => koffi.decode(errnoLoc(), 'int') as number,
+  };
+  return libc;
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 22: 'EINVAL', 37: 'ENOLCK',
+};
+
+function fail(what: string, errno: number): never {
+  throw new SkiffError(`${what} failed: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`, { code: 'SKIFF_ERR_SYSCALL' });
+}
+
+/** Moves the calling thread into the namespace behind `fd` (CLONE_NEWNET). */
+export function setns(fd: number, nstype = CLONE_NEWNET): void {
+  const l = load();
+  if (l.setns(fd, nstype) !== 0) fail('setns', l.errno());
+}
+
+/** Blocking flock; retried on EINTR. Returns false only for LOCK_NB when the lock is held. */
+export function flock(fd: number, op: number): boolean {
+  const l = load();
+  for (;;) {
+    if (l.flock(fd, op) === 0) return true;
+    const errno = l.errno();
+    if (errno === 4) continue;
+    if (errno === 11 && op & LOCK_NB) return false;
+    fail('flock', errno);
+  }
+}

@@ -1,0 +1,87 @@
+// The rtnetlink facade: one instance per network namespace, one small method
+// per kernel verb. Only rtnl.ts talks to the `netlink` package; everything else
+// sees this interface, so the kernel's quirks stay in one file.
+
+export interface Link {
+  index: number;
+  name: string;
+  /** IFLA_INFO_KIND: 'bridge', 'veth', 'macvlan', ... ; undefined for physical/loopback. */
+  kind: string | undefined;
+  /** lowercase aa:bb:cc:dd:ee:ff, undefined when the link has none. */
+  mac: string | undefined;
+  mtu: number;
+  up: boolean;
+  /** ifindex of the bridge (or other master) this link is attached to. */
+  master: number | undefined;
+}
+
+export interface Address {
+  linkIndex: number;
+  /** e.g. "10.88.0.1/16" or "fd00::1/64" */
+  cidr: string;
+}
+
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
+
+export interface RouteSpec {
+  /** destination CIDR; "0.0.0.0/0" or "::/0" for default routes */
+  destination: string;
+  gateway?: string;
+  /** output link index (unicast routes) */
+  linkIndex?: number;
+  metric?: number;
+  type?: RouteType;
+}
+
+export interface Route extends RouteSpec {
+  family: 4 | 6;
+  table: number;
+}
+
+export interface Netlink {
+  /** Every link in the namespace. */
+  links(): Promise<Link[]>;
+  getLink(name: string): Promise<Link | undefined>;
+  getLinkByIndex(index: number): Promise<Link | undefined>;
+  /** Creates a bridge; EEXIST → NetlinkError with errno 'EEXIST'. */
+  createBridge(o: { name: string; mtu?: number; mac?: string; vlanFiltering?: boolean }): Promise<Link>;
+  /**
+   * Creates a veth pair whose `host` end stays here (attached to `master` when
+   * given) and whose `peer` end is created directly inside the namespace behind
+   * `peerNetnsFd`. `peerMac` sets the container end's MAC.
+   */
+  createVeth(o: {
+    host: string;
+    peer: string;
+    peerNetnsFd: number;
+    mtu?: number;
+    peerMac?: string;
+    master?: number;
+  }): Promise<void>;
+  /** Creates a macvlan/ipvlan on `parent` directly inside the namespace behind `netnsFd`. */
+  createVlanLink(o: {
+    kind: 'macvlan' | 'ipvlan';
+    name: string;
+    parent: number;
+    netnsFd: number;
+    mode: number;
+    mtu?: number;
+    mac?: string;
+    bcQueueLenOrCutoff?: number;
+  }): Promise<void>;
+  setMaster(link: number, master: number): Promise<void>;
+  setMac(link: number, mac: string): Promise<void>;
+  setMtu(link: number, mtu: number): Promise<void>;
+  setUp(link: number): Promise<void>;
+  /** Deletes a link; an absent link is not an error. */
+  deleteLink(name: string): Promise<'deleted' | 'absent'>;
+  addresses(linkIndex?: number): Promise<Address[]>;
+  /** Adds an address; an identical existing address is not an error. */
+  addAddress(a: Address): Promise<void>;
+  deleteAddress(a: Address): Promise<'deleted' | 'absent'>;
+  routes(family?: 4 | 6): Promise<Route[]>;
+  /** Adds a route; an identical existing route is not an error. */
+  addRoute(r: RouteSpec): Promise<void>;
+  deleteRoute(r: RouteSpec): Promise<'deleted' | 'absent'>;
+  close(): void;
+}

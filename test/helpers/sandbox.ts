@@ -1,0 +1,88 @@
+// Throwaway network namespaces for integration tests. Every namespace a test
+// creates has a unique name and is deleted by name; nothing here touches the
+// machine's own namespace. Run tests through scripts/in-sandbox.sh (test.sh
+// does) so that /run and /etc/resolv.conf are private too.
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const SKIFF = join(REPO, 'dist', 'skiff.mjs');
+export const SKIFF_DNS = join(REPO, 'dist', 'skiff-dns.mjs');
+
+export const isRoot = process.getuid?.() === 0;
+/** Pass as `{ skip: needRoot }` to a test or describe. */
+export const needRoot: string | false = isRoot ? false : 'needs root (creates network namespaces)';
+
+export function uniq(prefix: string): string {
+  return `${prefix}${randomBytes(3).toString('hex')}`;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: opts.env ?? process.env,
+    timeout: opts.timeoutMs ?? 60_000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command and throws with its stderr when it fails. */
+export function sh(cmd: string, args: readonly string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export class Netns {
+  readonly path: string;
+  constructor(readonly name: string) {
+    this.path = `/run/netns/${name}`;
+  }
+
+  /** Runs a command inside this namespace. */
+  run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+    return run('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
+  }
+
+  sh(cmd: string, args: readonly string[]): string {
+    return sh('ip', ['netns', 'exec', this.name, cmd, ...args]);
+  }
+
+  /** `ip -j ...` inside the namespace, parsed. */
+  ipJson<T = unknown>(args: readonly string[]): T {
+    const out = this.sh('ip', ['-j', ...args]).trim();
+    return (out ? JSON.parse(out) : []) as T;
+  }
+
+  sysctl(key: string): string {
+    return this.sh('cat', [`/proc/sys/${key.replaceAll('.', '/')}`]).trim();
+  }
+
+  destroy(): void {
+    spawnSync('ip', ['netns', 'delete', this.name]);
+  }
+}
+
+/** Creates a namespace with `lo` up. */
+export function createNetns(prefix = 'sk'): Netns {
+  const ns = new Netns(uniq(prefix));
+  sh('ip', ['netns', 'add', ns.name]);
+  ns.sh('ip', ['link', 'set', 'lo', 'up']);
+  return ns;
+}
+
+/**
+ * Runs the bundled skiff CLI inside `host` (the sandbox standing in for the
+ * machine), the way an engine would: args, JSON on stdin, JSON on stdout.
+ */
+export function skiff(host: Netns, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  return host.run(process.execPath, [SKIFF, ...args], { input: opts.input, env: { ...process.env, ...opts.env } });
+}
