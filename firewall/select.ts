@@ -1,0 +1,29 @@
+// Picks the firewall driver: --firewall-driver, else NETAVARK_FW, else nftables.
+import { ConfigError } from '../src/lib/errors.js';
+import type { FirewallContext, FirewallDriver } from './firewall.js';
+import { noneDriver } from './none.js';
+
+export type FirewallDriverName = 'nftables' | 'none';
+
+export function parseFirewallDriverName(raw: string | undefined): FirewallDriverName {
+  const name = (raw ?? 'nftables').trim().toLowerCase();
+  if (name === 'nftables' || name === 'none') return name;
+  if (name === 'firewalld') {
+    throw new ConfigError('firewall driver "firewalld" is not supported by skiff', {
+      hint: 'Use "nftables" (the default) or "none"',
+    });
+  }
+  if (name === 'iptables') {
+    throw new ConfigError('firewall driver "iptables" is not supported (netavark 2.0 removed it too)', {
+      hint: 'Use "nftables" (the default) or "none"',
+    });
+  }
+  throw new ConfigError(`Must provide a valid firewall backend, got ${raw}`, { hint: 'Supported: nftables, none' });
+}
+
+export async function selectFirewallDriver(name: FirewallDriverName, _ctx: FirewallContext): Promise<FirewallDriver> {
+  if (name === 'none') return noneDriver;
+  throw new ConfigError('the nftables firewall driver is not available yet', {
+    hint: 'Use --firewall-driver none (or NETAVARK_FW=none) for now',
+  });
+}
