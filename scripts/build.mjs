@@ -2,11 +2,11 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
 
-const entries = {
-  skiff: 'src/cli/main.ts',
-  'skiff-dns': 'dns/main.ts',
-};
+const entries = Object.fromEntries(
+  Object.entries({ skiff: 'src/cli/main.ts', 'skiff-dns': 'dns/main.ts' }).filter(([, f]) => existsSync(f)),
+);
 
 await build({
   entryPoints: entries,

@@ -5,7 +5,8 @@
 # its own /run and /etc/resolv.conf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p tsconfig.json
+# Type errors fail the run; SKIFF_ALLOW_TYPE_ERRORS=1 keeps going (tsc still emits) while developing.
+npx tsc -p tsconfig.json || [ -n "${SKIFF_ALLOW_TYPE_ERRORS:-}" ]
 node scripts/build.mjs
 mapfile -t files < <(find build/test -name '*.test.js' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
