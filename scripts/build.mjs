@@ -10,7 +10,7 @@ const entries = Object.fromEntries(
 
 await build({
   entryPoints: entries,
-  outdir: 'dist',
+  outdir: process.env.SKIFF_DIST_DIR ?? 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,

@@ -6,8 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Type errors fail the run; SKIFF_ALLOW_TYPE_ERRORS=1 keeps going (tsc still emits) while developing.
-npx tsc -p tsconfig.json || [ -n "${SKIFF_ALLOW_TYPE_ERRORS:-}" ]
+# SKIFF_BUILD_DIR / SKIFF_DIST_DIR let several developers build side by side.
+build_dir=${SKIFF_BUILD_DIR:-build}
+export SKIFF_DIST_DIR=${SKIFF_DIST_DIR:-dist}
+npx tsc -p tsconfig.json --outDir "$build_dir" || [ -n "${SKIFF_ALLOW_TYPE_ERRORS:-}" ]
 node scripts/build.mjs
-mapfile -t files < <(find build/test -name '*.test.js' | sort)
+mapfile -t files < <(find "$build_dir/test" -name '*.test.js' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 exec scripts/in-sandbox.sh node --test --test-concurrency="${SKIFF_TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"

@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const SKIFF = join(REPO, 'dist', 'skiff.mjs');
-export const SKIFF_DNS = join(REPO, 'dist', 'skiff-dns.mjs');
+const DIST = join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist');
+export const SKIFF = join(DIST, 'skiff.mjs');
+export const SKIFF_DNS = join(DIST, 'skiff-dns.mjs');
 
 export const isRoot = process.getuid?.() === 0;
 /** Pass as `{ skip: needRoot }` to a test or describe. */
