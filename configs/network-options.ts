@@ -1,0 +1,212 @@
+// NetworkOptions: what the engine sends to `setup`/`teardown` on stdin
+// (contract §1.5). Podman ≤5 sends `networks` as a map, Podman 6 as an ordered
+// array; both come out as one ordered list of attachments. Unknown fields are
+// kept on the objects (plugins get the network as sent) but never required.
+import { z } from 'zod';
+import { portMappingSchema, type PortMapping } from './port-mapping.js';
+import { parseCidr, parseIp, parseMac, cidrContains, cidrsOverlap, type Cidr } from './ip.js';
+
+const ip = z.string().refine((s) => parseIp(s) !== undefined, { error: (i) => `"${String(i.input)}" is not a valid IP address` });
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { error: (i) => `"${String(i.input)}" is not a valid CIDR subnet` });
+const nullableArray = <T extends z.ZodType>(t: T) => z.array(t).nullish().transform((v) => v ?? []);
+const stringMap = z.record(z.string(), z.string()).nullish().transform((v) => v ?? {});
+
+export const subnetSchema = z.looseObject({
+  subnet: cidr,
+  gateway: ip.nullish(),
+  lease_range: z.looseObject({ start_ip: ip.nullish(), end_ip: ip.nullish() }).nullish(),
+});
+
+export const routeSchema = z.looseObject({
+  destination: cidr,
+  gateway: ip.nullish(),
+  metric: z.number().int().min(0).max(4294967295).nullish(),
+  route_type: z.enum(['unicast', 'blackhole', 'unreachable', 'prohibit']).nullish(),
+});
+
+export const networkSchema = z.looseObject({
+  name: z.string().min(1, { error: 'must not be empty' }),
+  id: z.string(),
+  driver: z.string().min(1, { error: 'must not be empty' }),
+  network_interface: z.string().nullish(),
+  created: z.string().nullish(),
+  subnets: nullableArray(subnetSchema),
+  routes: nullableArray(routeSchema),
+  ipv6_enabled: z.boolean().default(false),
+  internal: z.boolean().default(false),
+  dns_enabled: z.boolean().default(false),
+  network_dns_servers: nullableArray(ip),
+  ipam_options: stringMap,
+  options: stringMap,
+});
+
+export const perNetworkSchema = z.looseObject({
+  interface_name: z.string().min(1, { error: 'must not be empty' }),
+  static_ips: nullableArray(ip),
+  static_mac: z
+    .string()
+    .refine((s) => parseMac(s) !== undefined, { error: (i) => `"${String(i.input)}" is not a MAC address (aa:bb:cc:dd:ee:ff)` })
+    .nullish(),
+  aliases: nullableArray(z.string()),
+  options: stringMap,
+});
+
+const namedPerNetworkSchema = perNetworkSchema.extend({ name: z.string().min(1, { error: 'must not be empty' }) });
+
+export const networkOptionsSchema = z.looseObject({
+  container_id: z.string().min(1, { error: 'must not be empty' }),
+  container_name: z.string().min(1, { error: 'must not be empty' }),
+  container_hostname: z.string().nullish(),
+  networks: z.union([z.record(z.string(), perNetworkSchema), z.array(namedPerNetworkSchema)]),
+  network_info: z.record(z.string(), networkSchema),
+  port_mappings: nullableArray(portMappingSchema),
+  dns_servers: nullableArray(ip),
+});
+
+export type Network = z.infer<typeof networkSchema>;
+export type PerNetworkOptions = z.infer<typeof perNetworkSchema>;
+export type Subnet = z.infer<typeof subnetSchema>;
+export type Route = z.infer<typeof routeSchema>;
+
+export interface Attachment {
+  /** network name (key of `networks`) */
+  name: string;
+  network: Network;
+  opts: PerNetworkOptions;
+  /** where this attachment sits in the input, for error messages: `networks.mynet` or `networks[0]` */
+  path: string;
+  /** canonical static IPs */
+  staticIps: string[];
+  /** aliases that are valid DNS names */
+  aliases: string[];
+}
+
+export interface NetworkOptions {
+  containerId: string;
+  containerName: string;
+  containerHostname: string | undefined;
+  attachments: Attachment[];
+  portMappings: PortMapping[];
+  dnsServers: string[];
+  /** things worth a warning that did not make the input invalid */
+  warnings: string[];
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Renders a zod path like `network_info.mynet.subnets[0].gateway`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+export function formatZodError(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => {
+      const where = formatPath(i.path);
+      const msg = i.code === 'invalid_type' && i.input === undefined ? 'missing field' : i.message;
+      return where ? `${where}: ${msg}` : msg;
+    })
+    .join('; ');
+}
+
+/** Parses and validates the JSON text; every error names the field and what is wrong with it. */
+export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `JSON Decoding error: ${(e as Error).message}` };
+  }
+  const r = networkOptionsSchema.safeParse(json);
+  if (!r.success) return { ok: false, error: formatZodError(r.error) };
+  const raw = r.data;
+  const warnings: string[] = [];
+  const entries: [string, PerNetworkOptions, string][] = Array.isArray(raw.networks)
+    ? raw.networks.map((n, i) => [n.name, n, `networks[${i}]`])
+    : Object.entries(raw.networks).map(([name, n]) => [name, n, `networks.${name}`]);
+  if (entries.length === 0) return { ok: false, error: 'networks: at least one network is required' };
+
+  const attachments: Attachment[] = [];
+  const seen = new Set<string>();
+  const seenIfaces = new Set<string>();
+  for (const [name, opts, path] of entries) {
+    if (seen.has(name)) return { ok: false, error: `${path}: network ${name} is listed twice` };
+    seen.add(name);
+    if (seenIfaces.has(opts.interface_name)) {
+      return { ok: false, error: `${path}.interface_name: interface ${opts.interface_name} is used by two networks` };
+    }
+    seenIfaces.add(opts.interface_name);
+    const network = raw.network_info[name];
+    if (!network) return { ok: false, error: `network info for network ${name} not found (network_info.${name} is missing)` };
+    const netErr = validateNetwork(network, `network_info.${name}`);
+    if (netErr) return { ok: false, error: netErr };
+    const staticIps: string[] = [];
+    const subnets = network.subnets.map((s) => parseCidr(s.subnet) as Cidr);
+    const ipam = network.ipam_options['driver'] ?? 'host-local';
+    for (const [i, text] of opts.static_ips.entries()) {
+      const addr = parseIp(text)!;
+      if (ipam === 'host-local' && !subnets.some((s) => cidrContains(s, addr))) {
+        return {
+          ok: false,
+          error: `${path}.static_ips[${i}]: ${text} is not in any subnet of network ${name} (${network.subnets.map((s) => s.subnet).join(', ') || 'none'})`,
+        };
+      }
+      if (staticIps.includes(addr.address)) return { ok: false, error: `${path}.static_ips[${i}]: ${text} is listed twice` };
+      staticIps.push(addr.address);
+    }
+    const aliases: string[] = [];
+    for (const a of opts.aliases) {
+      if (a === '' || /[\s,]/.test(a)) warnings.push(`${path}.aliases: dropping invalid DNS name ${JSON.stringify(a)}`);
+      else aliases.push(a);
+    }
+    attachments.push({ name, network, opts, path, staticIps, aliases });
+  }
+  return {
+    ok: true,
+    value: {
+      containerId: raw.container_id,
+      containerName: raw.container_name,
+      containerHostname: raw.container_hostname ?? undefined,
+      attachments,
+      portMappings: raw.port_mappings,
+      dnsServers: raw.dns_servers.map((s) => parseIp(s)!.address),
+      warnings,
+    },
+  };
+}
+
+/** Checks that need more than one field: gateways inside subnets, overlapping subnets, route gateways. */
+export function validateNetwork(n: Network, path: string): string | undefined {
+  const parsed: Cidr[] = [];
+  for (const [i, s] of n.subnets.entries()) {
+    const c = parseCidr(s.subnet)!;
+    for (const [j, other] of parsed.entries()) {
+      if (cidrsOverlap(c, other)) return `${path}.subnets[${i}]: subnet ${s.subnet} overlaps with subnets[${j}] ${n.subnets[j]!.subnet}`;
+    }
+    parsed.push(c);
+    if (s.gateway) {
+      const gw = parseIp(s.gateway)!;
+      if (!cidrContains(c, gw)) return `${path}.subnets[${i}].gateway: gateway ${s.gateway} is not in subnet ${s.subnet}`;
+    }
+    for (const key of ['start_ip', 'end_ip'] as const) {
+      const v = s.lease_range?.[key];
+      if (v && !cidrContains(c, parseIp(v)!)) return `${path}.subnets[${i}].lease_range.${key}: ${v} is not in subnet ${s.subnet}`;
+    }
+  }
+  for (const [i, r] of n.routes.entries()) {
+    const type = r.route_type ?? 'unicast';
+    const dest = parseCidr(r.destination)!;
+    if (type === 'unicast' && !r.gateway) return `${path}.routes[${i}].gateway: a unicast route needs a gateway`;
+    if (type !== 'unicast' && r.gateway) return `${path}.routes[${i}].gateway: a ${type} route cannot have a gateway`;
+    if (r.gateway && parseIp(r.gateway)!.family !== dest.family) {
+      return `${path}.routes[${i}].gateway: gateway ${r.gateway} is not the same IP family as ${r.destination}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,119 @@
+// `skiff setup NETNS`: validate every network, then set each up in input order;
+// a failure part-way undoes everything this call did (contract §1.7).
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, wrap } from '../lib/errors.js';
+import { withLock } from '../lib/lock.js';
+import { parseNetworkOptions, type NetworkOptions } from '../../configs/network-options.js';
+import { selectFirewallDriver } from '../../firewall/select.js';
+import type { FirewallDriver } from '../../firewall/firewall.js';
+import { openNetlink } from '../netlink/rtnl.js';
+import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
+import { planAttachment } from '../drivers/registry.js';
+import type { BridgePlan, PlanContext } from '../drivers/plan.js';
+import { setupBridge } from '../drivers/bridge-apply.js';
+import { UndoStack } from './undo.js';
+import { statusBlock, type StatusBlock } from './status.js';
+import { requireConfigDir, type Context } from './context.js';
+import { commitDns, checkDnsLoop } from './dns.js';
+
+export function loadOptions(text: string): NetworkOptions {
+  const r = parseNetworkOptions(text);
+  if (!r.ok) throw new ConfigError(`failed to load network options: ${r.error}`);
+  return r.value;
+}
+
+export function planContext(opts: NetworkOptions, ctx: Context): PlanContext {
+  return {
+    containerId: opts.containerId,
+    containerName: opts.containerName,
+    portMappings: opts.portMappings,
+    dnsServers: opts.dnsServers,
+    dnsAvailable: existsSync(ctx.dnsBinary),
+    dnsPort: ctx.dnsPort,
+    rootless: ctx.rootless,
+    vethName: () => `veth${randomBytes(4).toString('hex')}`,
+    systemd: existsSync('/run/systemd/system'),
+  };
+}
+
+export function planAll(opts: NetworkOptions, ctx: Context): BridgePlan[] {
+  const pctx = planContext(opts, ctx);
+  if (!pctx.dnsAvailable && opts.attachments.some((a) => a.network.dns_enabled)) {
+    ctx.log.info(`dns disabled because the DNS server ${ctx.dnsBinary} does not exist`);
+  }
+  return opts.attachments.map((a) => planAttachment(a, pctx));
+}
+
+export function lockPath(configDir: string): string {
+  return join(configDir, 'skiff.lock');
+}
+
+export async function firewallFor(plans: BridgePlan[], ctx: Context, configDir: string): Promise<FirewallDriver | undefined> {
+  if (!plans.some((p) => p.firewall)) return undefined;
+  return selectFirewallDriver(ctx.firewallDriver, { configDir, rootless: ctx.rootless });
+}
+
+export async function setup(ctx: Context, nsPath: string, input: string): Promise<Record<string, StatusBlock>> {
+  const configDir = requireConfigDir(ctx, 'setup');
+  const opts = loadOptions(input);
+  for (const w of opts.warnings) ctx.log.warn(w);
+  const ns = openNetns(nsPath);
+  try {
+    const plans = planAll(opts, ctx);
+    checkDnsLoop(plans, opts);
+    const fw = await firewallFor(plans, ctx, configDir);
+    return await withLock(lockPath(configDir), () => applySetup(ctx, configDir, opts, plans, ns, fw));
+  } finally {
+    ns.close();
+  }
+}
+
+async function applySetup(
+  ctx: Context,
+  configDir: string,
+  opts: NetworkOptions,
+  plans: BridgePlan[],
+  ns: NetnsHandle,
+  fw: FirewallDriver | undefined,
+): Promise<Record<string, StatusBlock>> {
+  const { log } = ctx;
+  const host = await openNetlink();
+  const ctr = await openNetlinkIn(ns);
+  const undo = new UndoStack();
+  const result: Record<string, StatusBlock> = {};
+  const dnsBindIps = new Map<string, string[]>();
+  let current = '';
+  try {
+    // it is safe to assume that ifindex 1 is the container's loopback
+    const lo = await ctr.getLinkByIndex(1);
+    if (lo && !lo.up) await ctr.setUp(1);
+    for (const plan of plans) {
+      current = plan.attachment.name;
+      const env = { host, ctr, ns, log };
+      const r = await setupBridge(plan, env, undo);
+      if (fw && plan.firewall) {
+        const net = plan.firewall;
+        await fw.setupNetwork(net);
+        if (r.createdBridge) undo.push(`remove firewall rules of network ${net.networkName}`, () => fw.teardownNetwork(net, { complete: true }));
+        if (plan.ports) {
+          const pf = plan.ports;
+          await fw.setupPorts(pf);
+          undo.push(`remove port forwards of network ${net.networkName}`, () => fw.teardownPorts(pf));
+        }
+      }
+      if (plan.dns && !plan.managed) dnsBindIps.set(plan.attachment.name, r.bridgeIps);
+      result[plan.attachment.name] = statusBlock(plan, r.mac, plan.dns && !plan.managed ? r.bridgeIps : undefined);
+    }
+    current = '';
+    await commitDns(ctx, configDir, opts, plans, dnsBindIps);
+  } catch (e) {
+    await undo.run(log);
+    throw current ? wrap(`setup network ${current}`, e) : e;
+  } finally {
+    host.close();
+    ctr.close();
+  }
+  return result;
+}

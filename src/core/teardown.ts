@@ -1,0 +1,74 @@
+// `skiff teardown NETNS`: best effort and idempotent. Every step runs even when
+// an earlier one failed; "already gone" counts as success; the errors are
+// reported together at the end (contract §1.7).
+import { SkiffError, throwCollected, toError, wrap } from '../lib/errors.js';
+import { withLock } from '../lib/lock.js';
+import { openNetlink } from '../netlink/rtnl.js';
+import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
+import type { Netlink } from '../netlink/netlink.js';
+import { removeBridge, teardownBridgeLinks } from '../drivers/bridge-apply.js';
+import { requireConfigDir, type Context } from './context.js';
+import { firewallFor, loadOptions, lockPath, planAll } from './setup.js';
+import { removeDns } from './dns.js';
+
+export async function teardown(ctx: Context, nsPath: string, input: string): Promise<void> {
+  const { log } = ctx;
+  const configDir = requireConfigDir(ctx, 'teardown');
+  const opts = loadOptions(input);
+  const plans = planAll(opts, ctx);
+  let ns: NetnsHandle | undefined;
+  try {
+    ns = openNetns(nsPath);
+  } catch (e) {
+    // the container may already be gone: still clean up the host side (rules, DNS, bridge)
+    log.warn(`container namespace ${nsPath} is gone, cleaning up the host side only: ${(e as Error).message}`);
+  }
+  const fw = await firewallFor(plans, ctx, configDir);
+  const errors: Error[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(e instanceof SkiffError ? wrap(what, e) : new Error(`${what}: ${toError(e).message}`));
+    }
+  };
+  try {
+    await withLock(lockPath(configDir), async () => {
+      // names go first, so no container resolves an address that is being removed
+      await attempt('remove DNS entries', () => removeDns(ctx, configDir, opts, plans));
+      const host = await openNetlink();
+      let ctr: Netlink | undefined;
+      if (ns) {
+        const handle = ns;
+        await attempt('open the container namespace', async () => {
+          ctr = await openNetlinkIn(handle);
+        });
+      }
+      try {
+        for (const plan of plans) {
+          const name = plan.attachment.name;
+          const env = { host, ctr, ns, log };
+          if (fw && plan.ports) {
+            const pf = plan.ports;
+            await attempt(`remove port forwards of network ${name}`, () => fw.teardownPorts(pf));
+          }
+          let bridgeEmpty = false;
+          await attempt(`remove interface ${plan.containerIf} of network ${name}`, async () => {
+            bridgeEmpty = (await teardownBridgeLinks(plan, env)).bridgeEmpty;
+          });
+          if (fw && plan.firewall) {
+            const net = plan.firewall;
+            await attempt(`remove firewall rules of network ${name}`, () => fw.teardownNetwork(net, { complete: bridgeEmpty && plan.managed }));
+          }
+          if (bridgeEmpty) await attempt(`remove bridge ${plan.bridge}`, () => removeBridge(plan, env));
+        }
+      } finally {
+        host.close();
+        (ctr as Netlink | undefined)?.close();
+      }
+    });
+  } finally {
+    ns?.close();
+  }
+  throwCollected(errors);
+}

@@ -1,0 +1,179 @@
+// Carries out a BridgePlan through the netlink facades. Decisions live in
+// bridge-plan.ts; this file only orders kernel calls and records undo steps.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError, NetlinkError, SkiffError, wrap } from '../lib/errors.js';
+import { writeFileAtomic, removeFile } from '../lib/atomic-write.js';
+import type { Log } from '../lib/log.js';
+import type { Link, Netlink } from '../netlink/netlink.js';
+import { runInNetns, type NetnsHandle } from '../netlink/netns.js';
+import { writeSysctl } from '../netlink/sysctl.js';
+import type { UndoStack } from '../core/undo.js';
+import type { BridgePlan, Sysctl } from './plan.js';
+
+export interface ApplyEnv {
+  host: Netlink;
+  /** undefined in teardown when the container namespace is gone */
+  ctr: Netlink | undefined;
+  ns: NetnsHandle | undefined;
+  log: Log;
+}
+
+export interface BridgeSetupResult {
+  mac: string;
+  /** this call created the bridge */
+  createdBridge: boolean;
+  /** addresses the bridge actually has (the DNS bind addresses of unmanaged bridges) */
+  bridgeIps: string[];
+}
+
+function applySysctls(list: Sysctl[], log: Log): void {
+  for (const s of list) {
+    try {
+      if (writeSysctl(s.key, s.value) === 'changed') log.debug(`set sysctl ${s.key}=${s.value}`);
+    } catch (e) {
+      const code = (e as { errno?: string; code?: string }).errno ?? (e as NodeJS.ErrnoException).code;
+      if (s.optional && (code === 'ENOENT' || code === 'EROFS')) continue;
+      throw wrap(`set sysctl ${s.key}=${s.value}`, e);
+    }
+  }
+}
+
+/** MTU of the interface that carries the host's default route (IPv4 first), if any. */
+async function defaultRouteMtu(host: Netlink): Promise<number | undefined> {
+  for (const family of [4, 6] as const) {
+    const r = (await host.routes(family)).find((x) => x.table === 254 && (x.destination === '0.0.0.0/0' || x.destination === '::/0'));
+    if (r?.linkIndex !== undefined) {
+      const l = await host.getLinkByIndex(r.linkIndex);
+      if (l) return l.mtu;
+    }
+  }
+  return undefined;
+}
+
+async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): Promise<{ link: Link; created: boolean }> {
+  const { host, log } = env;
+  const existing = await host.getLink(plan.bridge);
+  if (existing) {
+    if (existing.kind !== 'bridge') {
+      throw new ConfigError(`bridge interface ${plan.bridge} already exists but is a ${existing.kind ?? 'physical'} interface`, {
+        hint: `Pick another bridge name for network ${plan.attachment.name} or remove the ${plan.bridge} link`,
+      });
+    }
+    return { link: existing, created: false };
+  }
+  if (!plan.managed) {
+    throw new ConfigError(`in unmanaged mode, the bridge ${plan.bridge} must already exist on the host`, {
+      hint: `Create it first or use mode=managed for network ${plan.attachment.name}`,
+    });
+  }
+  const mtu = plan.mtu ?? (await defaultRouteMtu(host));
+  try {
+    await host.createBridge({ name: plan.bridge, ...(mtu ? { mtu } : {}), ...(plan.vlan !== undefined ? { vlanFiltering: true } : {}) });
+  } catch (e) {
+    if (e instanceof NetlinkError && e.errno === 'EEXIST') return ensureBridge(plan, env, undo); // created concurrently by someone else
+    if (plan.vlan !== undefined) throw wrap(`create bridge ${plan.bridge} with VLAN filtering (vlan=${plan.vlan})`, e);
+    throw wrap(`create bridge ${plan.bridge}`, e);
+  }
+  undo.push(`delete bridge ${plan.bridge}`, () => host.deleteLink(plan.bridge));
+  const link = await host.getLink(plan.bridge);
+  if (!link) throw new SkiffError(`bridge ${plan.bridge} vanished right after it was created`);
+  log.debug(`created bridge ${plan.bridge}`, { mtu });
+  if (plan.vrf) {
+    const vrf = await host.getLink(plan.vrf);
+    if (!vrf || vrf.kind !== 'vrf') {
+      throw new ConfigError(`network_info.${plan.attachment.name}.options.vrf: vrf device ${plan.vrf} does not exist${vrf ? ` (it is a ${vrf.kind ?? 'physical'} interface)` : ''}`);
+    }
+    await host.setMaster(link.index, vrf.index);
+  }
+  if (plan.sysctlFile) {
+    mkdirSync(dirname(plan.sysctlFile.path), { recursive: true });
+    writeFileAtomic(plan.sysctlFile.path, plan.sysctlFile.content);
+    const path = plan.sysctlFile.path;
+    undo.push(`remove ${path}`, async () => removeFile(path));
+  }
+  applySysctls(plan.bridgeSysctls, log);
+  return { link, created: true };
+}
+
+export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): Promise<BridgeSetupResult> {
+  const { host, ctr, ns, log } = env;
+  if (!ctr || !ns) throw new SkiffError('container namespace is not open');
+  const { link: br, created } = await ensureBridge(plan, env, undo);
+  for (const cidr of plan.bridgeAddrs) await host.addAddress({ linkIndex: br.index, cidr });
+  if (!br.up) await host.setUp(br.index);
+
+  if (await ctr.getLink(plan.containerIf)) {
+    throw new SkiffError(`create veth pair: interface ${plan.containerIf} already exists on container namespace`);
+  }
+  if (await host.getLink(plan.hostVeth)) {
+    throw new SkiffError(`create veth pair: interface ${plan.hostVeth} already exists on the host`, {
+      hint: 'Choose another host_interface_name',
+    });
+  }
+  const mtu = plan.mtu ?? br.mtu;
+  await host.createVeth({
+    host: plan.hostVeth,
+    peer: plan.containerIf,
+    peerNetnsFd: ns.fd,
+    ...(mtu ? { mtu } : {}),
+    ...(plan.containerMac ? { peerMac: plan.containerMac } : {}),
+    master: br.index,
+  });
+  undo.push(`delete veth ${plan.hostVeth}`, async () => {
+    if ((await ctr.deleteLink(plan.containerIf)) === 'absent') await host.deleteLink(plan.hostVeth);
+  });
+  const hostVeth = await host.getLink(plan.hostVeth);
+  if (!hostVeth) throw new SkiffError(`veth ${plan.hostVeth} vanished right after it was created`);
+  applySysctls(plan.hostVethSysctls, log);
+  if (created) {
+    // A bridge takes the lowest MAC of its ports and changes it as ports come and
+    // go; pinning it now keeps neighbours' ARP caches valid (netavark does the same).
+    const now = await host.getLinkByIndex(br.index);
+    if (now?.mac) await host.setMac(br.index, now.mac);
+  }
+  await host.setUp(hostVeth.index);
+
+  const ctrLink = await ctr.getLink(plan.containerIf);
+  if (!ctrLink) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace after creating it`);
+  runInNetns(ns, () => applySysctls(plan.containerSysctls, log));
+  for (const cidr of plan.containerAddrs) await ctr.addAddress({ linkIndex: ctrLink.index, cidr });
+  await ctr.setUp(ctrLink.index);
+  for (const r of plan.routes) {
+    try {
+      await ctr.addRoute(r.type === undefined || r.type === 'unicast' ? { ...r, linkIndex: ctrLink.index } : r);
+    } catch (e) {
+      throw wrap(`add route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''} in the container`, e);
+    }
+  }
+  const bridgeIps = plan.managed
+    ? plan.bridgeAddrs.map((a) => a.split('/')[0]!)
+    : (await host.addresses(br.index)).map((a) => a.cidr.split('/')[0]!).filter((ip) => !ip.toLowerCase().startsWith('fe80:'));
+  return { mac: ctrLink.mac ?? '', createdBridge: created, bridgeIps };
+}
+
+/** Removes the container's side; returns whether the bridge has no ports left (complete teardown). */
+export async function teardownBridgeLinks(plan: BridgePlan, env: ApplyEnv): Promise<{ bridgeEmpty: boolean }> {
+  const { host, ctr } = env;
+  if (ctr) {
+    for (const r of plan.routes) {
+      if (r.type && r.type !== 'unicast') await ctr.deleteRoute(r);
+    }
+    await ctr.deleteLink(plan.containerIf);
+  }
+  // the engine named the host end: if the container side was already gone, it may still be here
+  if (plan.attachment.opts.options['host_interface_name']) {
+    const l = await host.getLink(plan.hostVeth);
+    if (l && l.kind === 'veth') await host.deleteLink(plan.hostVeth);
+  }
+  const br = await host.getLink(plan.bridge);
+  if (!br || br.kind !== 'bridge') return { bridgeEmpty: false };
+  const ports = (await host.links()).filter((l) => l.master === br.index);
+  return { bridgeEmpty: ports.length === 0 };
+}
+
+export async function removeBridge(plan: BridgePlan, env: ApplyEnv): Promise<void> {
+  if (!plan.managed) return;
+  await env.host.deleteLink(plan.bridge);
+  if (plan.sysctlFile) removeFile(plan.sysctlFile.path);
+}

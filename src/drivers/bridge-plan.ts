@@ -1,0 +1,190 @@
+// The bridge driver's decisions (contract §1.7, §1.8), as data: which links,
+// addresses, routes, sysctls, firewall and DNS entries one attachment needs.
+import { ConfigError } from '../lib/errors.js';
+import { parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
+import type { Attachment } from '../../configs/network-options.js';
+import type { FirewallNetwork } from '../../firewall/firewall.js';
+import { parseBridgeOptions } from '../core/driver-options.js';
+import type { BridgePlan, PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
+
+export const DNS_SEARCH_DOMAIN = 'dns.podman';
+const IFNAMSIZ = 15;
+
+function checkIfName(name: string, where: string): void {
+  if (name.length > IFNAMSIZ) throw new ConfigError(`${where}: interface name ${name} is longer than ${IFNAMSIZ} characters`);
+  if (/[\s/:]/.test(name) || name === '.' || name === '..') throw new ConfigError(`${where}: invalid interface name ${JSON.stringify(name)}`);
+}
+
+export function planBridge(att: Attachment, ctx: PlanContext): BridgePlan {
+  const { network: net, opts, path } = att;
+  const netPath = `network_info.${att.name}`;
+  const o = parseBridgeOptions(net.options, netPath);
+  const bridge = net.network_interface ?? '';
+  if (bridge === '') throw new ConfigError(`${netPath}.network_interface: a bridge network needs a bridge name`);
+  checkIfName(bridge, `${netPath}.network_interface`);
+  checkIfName(opts.interface_name, `${path}.interface_name`);
+  const ipam = net.ipam_options['driver'] ?? 'host-local';
+  if (ipam === 'dhcp') throw new ConfigError(`${netPath}.ipam_options.driver: dhcp is not supported yet`);
+  if (ipam !== 'host-local' && ipam !== 'none') {
+    throw new ConfigError(`${netPath}.ipam_options.driver: unknown IPAM driver ${JSON.stringify(ipam)} (expected host-local, dhcp or none)`);
+  }
+  const managed = o.mode === 'managed';
+  const hostVeth = opts.options['host_interface_name'] || ctx.vethName();
+  checkIfName(hostVeth, `${path}.options.host_interface_name`);
+
+  const subnets: { cidr: Cidr; gateway: string | undefined }[] = net.subnets.map((s) => ({
+    cidr: parseCidr(s.subnet)!,
+    gateway: s.gateway ? parseIp(s.gateway)!.address : undefined,
+  }));
+  if (ipam === 'host-local' && subnets.length > 0 && att.staticIps.length === 0) {
+    throw new ConfigError(`${path}.static_ips: no static ips provided for network ${att.name}`);
+  }
+
+  const containerAddrs: string[] = [];
+  const statusSubnets: StatusSubnet[] = [];
+  const ipv4: string[] = [];
+  const ipv6Addrs: string[] = [];
+  for (const ip of att.staticIps) {
+    const family = ip.includes(':') ? 6 : 4;
+    const subnet = subnets.find((s) => s.cidr.family === family && containsText(s.cidr, ip));
+    // parseNetworkOptions already guarantees a subnet for host-local IPAM
+    const prefix = subnet?.cidr.prefix ?? (family === 4 ? 32 : 128);
+    containerAddrs.push(`${ip}/${prefix}`);
+    statusSubnets.push({ ipnet: `${ip}/${prefix}`, gateway: subnet?.gateway ?? null });
+    (family === 4 ? ipv4 : ipv6Addrs).push(ip);
+  }
+  const ipv6 = subnets.some((s) => s.cidr.family === 6);
+  const bridgeAddrs = managed
+    ? subnets.filter((s) => s.gateway).map((s) => `${s.gateway}/${s.cidr.prefix}`)
+    : [];
+  const gateways = subnets.flatMap((s) => (s.gateway ? [s.gateway] : []));
+
+  const routes: PlannedRoute[] = [];
+  if (!net.internal && !o.noDefaultRoute) {
+    for (const family of [4, 6] as const) {
+      // one default route per family, via the gateway of the first subnet of that family we have an address in
+      const s = subnets.find((x) => x.cidr.family === family && x.gateway && containerAddrs.some((a) => containsText(x.cidr, a.split('/')[0]!)));
+      if (s?.gateway) routes.push({ destination: family === 4 ? '0.0.0.0/0' : '::/0', gateway: s.gateway, metric: o.metric });
+    }
+  }
+  for (const r of net.routes) {
+    routes.push({
+      destination: parseCidr(r.destination)!.text,
+      ...(r.gateway ? { gateway: parseIp(r.gateway)!.address } : {}),
+      metric: r.metric ?? o.metric,
+      type: r.route_type ?? 'unicast',
+    });
+  }
+
+  const bridgeSysctls: Sysctl[] = [];
+  const hostVethSysctls: Sysctl[] = [];
+  if (managed) {
+    if (net.internal) {
+      bridgeSysctls.push({ key: `net/ipv4/conf/${bridge}/forwarding`, value: '0' });
+      if (ipv6) bridgeSysctls.push({ key: `net/ipv6/conf/${bridge}/forwarding`, value: '0' });
+    } else {
+      bridgeSysctls.push({ key: 'net/ipv4/ip_forward', value: '1' });
+      if (ipv6) bridgeSysctls.push({ key: 'net/ipv6/conf/all/forwarding', value: '1' });
+      bridgeSysctls.push({ key: `net/ipv4/conf/${bridge}/route_localnet`, value: '1' });
+    }
+    if (ipv6) {
+      bridgeSysctls.push({ key: `net/ipv6/conf/${bridge}/accept_dad`, value: '0' });
+      bridgeSysctls.push({ key: `net/ipv6/conf/${bridge}/accept_ra`, value: '0' });
+    }
+    bridgeSysctls.push({ key: `net/ipv4/conf/${bridge}/rp_filter`, value: '2' });
+    if (ipv6) hostVethSysctls.push({ key: `net/ipv6/conf/${hostVeth}/accept_dad`, value: '0' });
+  }
+  const ifc = opts.interface_name;
+  const containerSysctls: Sysctl[] = managed
+    ? [
+        { key: `net/ipv6/conf/${ifc}/autoconf`, value: '0', optional: true },
+        ...(ipv6 ? [{ key: `net/ipv6/conf/${ifc}/accept_dad`, value: '0', optional: true }] : []),
+        { key: `net/ipv4/conf/${ifc}/arp_notify`, value: '1' },
+        { key: `net/ipv4/conf/${ifc}/rp_filter`, value: '2' },
+      ]
+    : [];
+
+  const sysctlFile =
+    managed && ctx.systemd && !ctx.rootless
+      ? {
+          path: `/run/sysctl.d/10-skiff-${bridge}.conf`,
+          content: '# autogenerated by skiff\n' + bridgeSysctls.map((s) => `${s.key.replaceAll('/', '.')} = ${s.value}`).join('\n') + '\n',
+        }
+      : undefined;
+
+  const firewall: FirewallNetwork | undefined = managed
+    ? {
+        networkId: net.id,
+        networkName: att.name,
+        bridge,
+        subnets: subnets.map((s) => s.cidr.text),
+        gateways,
+        isolate: o.isolate,
+        internal: net.internal,
+        dnsPort: ctx.dnsPort,
+        dnsEnabled: net.dns_enabled && ctx.dnsAvailable,
+        ...(o.outboundAddr4 ? { outboundAddr4: o.outboundAddr4 } : {}),
+        ...(o.outboundAddr6 ? { outboundAddr6: o.outboundAddr6 } : {}),
+      }
+    : undefined;
+  const ports =
+    firewall && !net.internal && ctx.portMappings.length > 0
+      ? {
+          containerId: ctx.containerId,
+          network: firewall,
+          ...(ipv4[0] ? { containerIpV4: ipv4[0] } : {}),
+          ...(ipv6Addrs[0] ? { containerIpV6: ipv6Addrs[0] } : {}),
+          portMappings: ctx.portMappings,
+        }
+      : undefined;
+
+  const dnsOn = net.dns_enabled && ctx.dnsAvailable;
+  // unmanaged bridges: the DNS server binds the bridge's own addresses, known only at apply time
+  const dns = dnsOn
+    ? {
+        network: att.name,
+        internal: net.internal,
+        bindIps: managed ? gateways : [],
+        networkDnsServers: net.network_dns_servers.map((s) => parseIp(s)!.address),
+        ipv4,
+        ipv6: ipv6Addrs,
+        names: [ctx.containerName, ...att.aliases],
+      }
+    : undefined;
+
+  return {
+    driver: 'bridge',
+    attachment: att,
+    bridge,
+    managed,
+    mtu: o.mtu,
+    hostVeth,
+    containerIf: ifc,
+    containerMac: opts.static_mac ? parseMac(opts.static_mac) : undefined,
+    containerAddrs,
+    bridgeAddrs,
+    routes,
+    bridgeSysctls,
+    hostVethSysctls,
+    containerSysctls,
+    sysctlFile,
+    vrf: o.vrf,
+    vlan: o.vlan,
+    ipv6,
+    firewall,
+    ports,
+    dns,
+    status: {
+      subnets: statusSubnets,
+      dnsServerIps: dns ? (managed ? gateways : []) : ctx.dnsServers,
+      dnsSearchDomains: dns ? [DNS_SEARCH_DOMAIN] : [],
+    },
+  };
+}
+
+function containsText(cidr: Cidr, ip: string): boolean {
+  const p = parseIp(ip);
+  if (!p || p.family !== cidr.family) return false;
+  const probe = parseCidr(`${p.address}/${cidr.prefix}`);
+  return probe?.network === cidr.network;
+}
