@@ -1,0 +1,310 @@
+// rtnetlink message bodies, pure: ifinfomsg / ifaddrmsg / rtmsg plus the
+// attributes the facade uses, and the parsers that turn kernel replies into the
+// facade's Link / Address / Route. Numbers are from <linux/rtnetlink.h>,
+// <linux/if_link.h> and <linux/if_addr.h>.
+import type { Address, Link, Route, RouteSpec, RouteType } from './netlink.js';
+import { attr, decodeAttrs, nest, readStr, readU32, str, u16, u32, u8 } from './wire.js';
+
+export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
+export const RTM_GETLINK = 18;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
+
+export const AF_UNSPEC = 0;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+const IFF_UP = 0x1;
+
+const IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_LINK = 5;
+const IFLA_MASTER = 10;
+const IFLA_LINKINFO = 18;
+const IFLA_NET_NS_FD = 28;
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const VETH_INFO_PEER = 1;
+const IFLA_BR_VLAN_FILTERING = 7;
+const IFLA_MACVLAN_MODE = 1;
+const IFLA_MACVLAN_BC_CUTOFF = 9;
+const IFLA_IPVLAN_MODE = 1;
+
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_BROADCAST = 4;
+const IFA_F_NODAD = 0x02;
+
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+const RTA_PRIORITY = 6;
+const RTA_TABLE = 15;
+export const RT_TABLE_MAIN = 254;
+const RTPROT_STATIC = 4;
+const RT_SCOPE_UNIVERSE = 0;
+const RT_SCOPE_LINK = 253;
+const RT_SCOPE_NOWHERE = 255;
+const RTM_F_CLONED = 0x200;
+
+const RTN: Record<RouteType, number> = { unicast: 1, blackhole: 6, unreachable: 7, prohibit: 8 };
+const RTN_NAME = new Map<number, RouteType>(Object.entries(RTN).map(([k, v]) => [v, k as RouteType]));
+
+/** IPv6 routes without RTA_PRIORITY get this metric from the kernel (IP6_RT_PRIO_USER). */
+export const IP6_DEFAULT_METRIC = 1024;
+
+// --- links ------------------------------------------------------------------
+
+/** struct ifinfomsg: family, pad, type, index, flags, change. */
+export function ifinfomsg(o: { index?: number; flags?: number; change?: number } = {}): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeInt32LE(o.index ?? 0, 4);
+  b.writeUInt32LE(o.flags ?? 0, 8);
+  b.writeUInt32LE(o.change ?? 0, 12);
+  return b;
+}
+
+export const linkAttr = {
+  name: (n: string) => str(IFLA_IFNAME, n),
+  mtu: (m: number) => u32(IFLA_MTU, m),
+  mac: (m: string) => attr(IFLA_ADDRESS, parseMac(m)),
+  master: (i: number) => u32(IFLA_MASTER, i),
+  parent: (i: number) => u32(IFLA_LINK, i),
+  netnsFd: (fd: number) => u32(IFLA_NET_NS_FD, fd),
+  info: (kind: string, ...data: Buffer[]) =>
+    data.length ? nest(IFLA_LINKINFO, str(IFLA_INFO_KIND, kind), nest(IFLA_INFO_DATA, ...data)) : nest(IFLA_LINKINFO, str(IFLA_INFO_KIND, kind)),
+  /** VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's attributes. */
+  vethPeer: (...peerAttrs: Buffer[]) => nest(VETH_INFO_PEER, ifinfomsg(), ...peerAttrs),
+  bridgeVlanFiltering: (on: boolean) => u8(IFLA_BR_VLAN_FILTERING, on ? 1 : 0),
+  macvlanMode: (m: number) => u32(IFLA_MACVLAN_MODE, m),
+  macvlanBcCutoff: (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(n, 0);
+    return attr(IFLA_MACVLAN_BC_CUTOFF, b);
+  },
+  ipvlanMode: (m: number) => u16(IFLA_IPVLAN_MODE, m),
+};
+
+export const IFF = { UP: IFF_UP };
+
+export function parseLink(payload: Buffer): Link {
+  const index = payload.readInt32LE(4);
+  const flags = payload.readUInt32LE(8);
+  const a = decodeAttrs(payload.subarray(16));
+  const info = a.get(IFLA_LINKINFO);
+  const mac = a.get(IFLA_ADDRESS);
+  const master = readU32(a.get(IFLA_MASTER));
+  return {
+    index,
+    name: readStr(a.get(IFLA_IFNAME)) ?? '',
+    kind: info ? readStr(decodeAttrs(info).get(IFLA_INFO_KIND)) : undefined,
+    mac: mac && mac.length ? formatMac(mac) : undefined,
+    mtu: readU32(a.get(IFLA_MTU)) ?? 0,
+    up: (flags & IFF_UP) !== 0,
+    master: master ? master : undefined,
+  };
+}
+
+// --- addresses --------------------------------------------------------------
+
+export function addressRequest(a: Address): Buffer {
+  const { family, bytes, prefix } = parseCidr(a.cidr);
+  const b = Buffer.alloc(8);
+  b.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
+  b.writeUInt8(prefix, 1);
+  // v6: no DAD, so the address is usable at once (netavark does the same)
+  b.writeUInt8(family === 6 ? IFA_F_NODAD : 0, 2);
+  b.writeUInt8(RT_SCOPE_UNIVERSE, 3);
+  b.writeUInt32LE(a.linkIndex, 4);
+  const attrs = [attr(IFA_LOCAL, bytes), attr(IFA_ADDRESS, bytes)];
+  if (family === 4 && prefix < 31) attrs.push(attr(IFA_BROADCAST, broadcast4(bytes, prefix)));
+  return Buffer.concat([b, ...attrs]);
+}
+
+/** A dump request body for one family (0 = both). */
+export function familyOnly(family: number, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  b.writeUInt8(family, 0);
+  return b;
+}
+
+export function parseAddress(payload: Buffer): Address & { family: 4 | 6 } {
+  const family = payload.readUInt8(0) === AF_INET ? 4 : 6;
+  const prefix = payload.readUInt8(1);
+  const linkIndex = payload.readUInt32LE(4);
+  const a = decodeAttrs(payload.subarray(8));
+  // IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point links
+  const bytes = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS) ?? Buffer.alloc(family === 4 ? 4 : 16);
+  return { family, linkIndex, cidr: `${formatIp(bytes)}/${prefix}` };
+}
+
+// --- routes -----------------------------------------------------------------
+
+/** rtmsg + attributes for RTM_NEWROUTE / RTM_DELROUTE in the main table. */
+export function routeRequest(r: RouteSpec, op: 'add' | 'delete'): Buffer {
+  const dst = parseCidr(r.destination);
+  const type = r.type ?? 'unicast';
+  const gw = r.gateway === undefined ? undefined : parseIp(r.gateway);
+  if (gw && gw.family !== dst.family) throw new Error(`gateway ${r.gateway} is not in the family of ${r.destination}`);
+  if (gw && type !== 'unicast') throw new Error(`a ${type} route takes no gateway`);
+  const b = Buffer.alloc(12);
+  b.writeUInt8(dst.family === 4 ? AF_INET : AF_INET6, 0);
+  b.writeUInt8(dst.prefix, 1);
+  b.writeUInt8(RT_TABLE_MAIN, 4);
+  b.writeUInt8(op === 'add' ? RTPROT_STATIC : 0, 5);
+  // same scope choice as iproute2: a unicast route with no gateway is on-link
+  const scope = op === 'delete' ? RT_SCOPE_NOWHERE : type === 'unicast' && !gw ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+  b.writeUInt8(scope, 6);
+  b.writeUInt8(RTN[type], 7);
+  const attrs: Buffer[] = [];
+  if (dst.prefix > 0) attrs.push(attr(RTA_DST, dst.bytes));
+  if (gw) attrs.push(attr(RTA_GATEWAY, gw.bytes));
+  if (r.linkIndex !== undefined) attrs.push(u32(RTA_OIF, r.linkIndex));
+  if (r.metric !== undefined) attrs.push(u32(RTA_PRIORITY, r.metric));
+  return Buffer.concat([b, ...attrs]);
+}
+
+/** A main-table route, or undefined for anything the facade does not model (other tables, cache, local/broadcast types). */
+export function parseRoute(payload: Buffer): Route | undefined {
+  const fam = payload.readUInt8(0);
+  if (fam !== AF_INET && fam !== AF_INET6) return undefined;
+  const family = fam === AF_INET ? 4 : 6;
+  const dstLen = payload.readUInt8(1);
+  const type = RTN_NAME.get(payload.readUInt8(7));
+  const flags = payload.readUInt32LE(8);
+  const a = decodeAttrs(payload.subarray(12));
+  const table = readU32(a.get(RTA_TABLE)) ?? payload.readUInt8(4);
+  if (table !== RT_TABLE_MAIN || !type || flags & RTM_F_CLONED) return undefined;
+  const dst = a.get(RTA_DST) ?? Buffer.alloc(family === 4 ? 4 : 16);
+  const route: Route = { family, table, destination: `${formatIp(dst)}/${dstLen}`, type };
+  const gw = a.get(RTA_GATEWAY);
+  if (gw) route.gateway = formatIp(gw);
+  const oif = readU32(a.get(RTA_OIF));
+  if (oif !== undefined) route.linkIndex = oif;
+  const metric = readU32(a.get(RTA_PRIORITY));
+  if (metric !== undefined) route.metric = metric;
+  return route;
+}
+
+/** Whether an existing route is the one `r` asks for (as the kernel stores it). */
+export function sameRoute(have: Route, want: RouteSpec): boolean {
+  const dst = parseCidr(want.destination);
+  const wantMetric = want.metric ?? (dst.family === 6 ? IP6_DEFAULT_METRIC : 0);
+  return (
+    have.family === dst.family &&
+    have.destination === `${formatIp(dst.bytes)}/${dst.prefix}` &&
+    (have.type ?? 'unicast') === (want.type ?? 'unicast') &&
+    (have.gateway ?? '') === (want.gateway === undefined ? '' : formatIp(parseIp(want.gateway).bytes)) &&
+    (want.linkIndex === undefined || have.linkIndex === want.linkIndex) &&
+    (have.metric ?? 0) === wantMetric
+  );
+}
+
+// --- IP and MAC text <-> bytes ----------------------------------------------
+
+export interface ParsedIp {
+  family: 4 | 6;
+  bytes: Buffer;
+}
+
+export function parseIp(s: string): ParsedIp {
+  const v4 = parseIPv4(s);
+  if (v4) return { family: 4, bytes: v4 };
+  const v6 = parseIPv6(s);
+  if (v6) return { family: 6, bytes: v6 };
+  throw new Error(`invalid IP address "${s}"`);
+}
+
+/** "10.88.0.1/16" → bytes + prefix; a bare address is a host prefix. */
+export function parseCidr(s: string): ParsedIp & { prefix: number } {
+  const slash = s.indexOf('/');
+  const ip = parseIp(slash === -1 ? s : s.slice(0, slash));
+  const max = ip.family === 4 ? 32 : 128;
+  const p = slash === -1 ? String(max) : s.slice(slash + 1);
+  const prefix = Number(p);
+  if (!/^\d{1,3}$/.test(p) || prefix > max) throw new Error(`invalid prefix length in "${s}"`);
+  return { ...ip, prefix };
+}
+
+function parseIPv4(s: string): Buffer | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = Buffer.alloc(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i] ?? '';
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
+    out[i] = Number(p);
+  }
+  return out;
+}
+
+function parseIPv6(s: string): Buffer | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
+  let tail: Buffer | undefined;
+  let text = s;
+  const lastColon = s.lastIndexOf(':');
+  if (s.includes('.')) {
+    tail = parseIPv4(s.slice(lastColon + 1));
+    if (!tail) return undefined;
+    text = s.slice(0, lastColon + 1) + '0:0'; // placeholder groups, overwritten below
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string | undefined): string[] => (h ? h.split(':') : []);
+  const head = groups(halves[0]);
+  const rest = halves.length === 2 ? groups(halves[1]) : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 8; i++) {
+    const g = all[i] ?? '';
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    out.writeUInt16BE(parseInt(g, 16), i * 2);
+  }
+  if (tail) tail.copy(out, 12);
+  return out;
+}
+
+/** inet_ntop's text: dotted quad, or RFC 5952 IPv6 (longest zero run compressed, lowercase). */
+export function formatIp(b: Buffer): string {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (b.length !== 16) throw new Error(`not an IP address (${b.length} bytes)`);
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(i * 2));
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  let best = -1;
+  let bestLen = 1; // a single zero group is not compressed
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best === -1) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+function broadcast4(addr: Buffer, prefix: number): Buffer {
+  const host = prefix === 0 ? 0xffffffff : (1 << (32 - prefix)) - 1;
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE((addr.readUInt32BE(0) | host) >>> 0, 0);
+  return b;
+}
+
+export function parseMac(s: string): Buffer {
+  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(s)) throw new Error(`invalid MAC address "${s}"`);
+  return Buffer.from(s.replaceAll(':', ''), 'hex');
+}
+
+export function formatMac(b: Buffer): string {
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
