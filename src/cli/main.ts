@@ -1,0 +1,136 @@
+// The `skiff` CLI (netavark-compatible). The only place that decides exit
+// codes and how errors are printed: one `{"error": "..."}` line on stdout.
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage, SkiffError } from '../lib/errors.js';
+import { createLog, setPinoFactory, type Level } from '../lib/log.js';
+import { buildContext, type Context, type GlobalFlags } from '../core/context.js';
+import { processIo, type Io } from './io.js';
+import { BUILD_TIME, COMMIT, VERSION } from './version.js';
+import { registerRootless } from './commands/rootless.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
+  const program = new Command('skiff');
+  const log = createLog('skiff');
+  const context = (): Context => buildContext(program.opts<GlobalFlags>(), env, log);
+
+  program
+    .description('Container network stack: a drop-in for netavark (this CLI) and aardvark-dns (skiff-dns)')
+    .version(`skiff ${VERSION}`, '-V, --version', 'print the version and exit')
+    .option('-c, --config <dir>', 'state directory (required by setup, teardown and update), e.g. /run/containers/networks')
+    .addOption(new Option('-r, --rootless <bool>', 'rootless mode: no firewall state files, no sysctl.d file').default('false'))
+    .option('-f, --file <path>', 'read the JSON input from this file instead of stdin ("-" = stdin)')
+    .addOption(new Option('--firewall-driver <name>', 'firewall driver: nftables (default) or none').env('NETAVARK_FW'))
+    .option('-a, --aardvark-binary <path>', 'DNS server to start for DNS-enabled networks (default: skiff-dns)')
+    .option('--plugin-directory <dir>', 'directory searched for external network drivers (repeatable)', collect)
+    .showHelpAfterError(false)
+    .configureOutput({ writeOut: (s) => io.stderr(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride();
+
+  program
+    .command('setup')
+    .description('attach the container namespace to the networks in the JSON input; prints the StatusBlock map')
+    .argument('<netns>', 'path of the container network namespace, e.g. /run/netns/netns-…')
+    .action(async (netns: string) => {
+      const { setup } = await import('../core/setup.js');
+      const ctx = context();
+      const result = await setup(ctx, netns, io.readInput(program.opts<{ file?: string }>().file));
+      io.stdout(JSON.stringify(result) + '\n');
+    });
+
+  program
+    .command('teardown')
+    .description('detach the container namespace from the networks in the JSON input (idempotent)')
+    .argument('<netns>', 'path of the container network namespace')
+    .action(async (netns: string) => {
+      const { teardown } = await import('../core/teardown.js');
+      await teardown(context(), netns, io.readInput(program.opts<{ file?: string }>().file));
+    });
+
+  program
+    .command('update')
+    .description("update a network's DNS servers in the running DNS server")
+    .argument('<network>', 'network name')
+    .requiredOption('--network-dns-servers <servers...>', 'new DNS servers (comma-separated or repeated; "" clears them)')
+    .action(async (network: string, o: { networkDnsServers: string[] }) => {
+      const { update } = await import('../core/update.js');
+      await update(context(), network, o.networkDnsServers);
+    });
+
+  program
+    .command('version')
+    .description('print version information as JSON')
+    .action(() => {
+      const info = {
+        version: VERSION,
+        commit: COMMIT,
+        build_time: BUILD_TIME,
+        target: `${process.arch}-${process.platform}`,
+        default_fw_driver: 'nftables',
+      };
+      io.stdout(JSON.stringify(info, null, 2) + '\n');
+    });
+
+  program
+    .command('create')
+    .description('complete and validate a new network definition (JSON on stdin); prints the network')
+    .action(async () => {
+      const { runCreate } = await import('./commands/create.js');
+      const out = await runCreate(io.readInput(program.opts<{ file?: string }>().file));
+      io.stdout(JSON.stringify(out) + '\n');
+    });
+
+  for (const name of ['firewall-reload', 'firewalld-reload']) {
+    program
+      .command(name)
+      .description(name === 'firewall-reload' ? 're-apply all saved firewall state once (e.g. after nft flush ruleset)' : 'alias of firewall-reload (runs once)')
+      .action(async () => {
+        const { firewallReload } = await import('../../firewall/reload.js');
+        await firewallReload(program.opts<GlobalFlags>().config ?? '/run/containers/networks');
+      });
+  }
+
+  program
+    .command('dhcp-proxy')
+    .description('not supported: skiff has no DHCP proxy yet')
+    .allowUnknownOption(true)
+    .action(() => {
+      throw new SkiffError('dhcp-proxy is not supported by skiff yet', { hint: 'Use host-local IPAM (the default)' });
+    });
+
+  registerRootless(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Never throws. */
+export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = buildProgram(io, env);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help / --version exit 0; usage errors exit 2 as clap does
+      if (e.exitCode === 0) return 0;
+      io.stdout(JSON.stringify({ error: e.message.replace(/^error: /, '') }) + '\n');
+      return 2;
+    }
+    io.stdout(JSON.stringify({ error: errorMessage(e) }) + '\n');
+    return e instanceof SkiffError ? e.exitCode : 1;
+  }
+}
+
+// pino is bundled but only evaluated when a line is actually logged
+setPinoFactory((level: Level, name: string) => {
+  const pino = require('pino') as typeof import('pino');
+  return pino.default({ name, level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+});
+
+if (process.env.SKIFF_NO_MAIN !== '1') {
+  // podman lets SIGTERM reach us; teardown must still finish (netavark ignores it too)
+  const code = await run(process.argv.slice(2));
+  process.exitCode = code;
+}
