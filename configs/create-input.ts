@@ -71,6 +71,14 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+function formatIssue(err: z.ZodError): string {
+  const issue = err.issues[0]!;
+  const where = formatPath(issue.path);
+  // zod does not keep the input on issues by default; its text says "received undefined"
+  const msg = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'missing field' : issue.message;
+  return where ? `${where}: ${msg}` : msg;
+}
+
 /** JSON text → shape-checked input; errors name the field, e.g. `network.subnets[0].subnet: expected string`. */
 export function parseCreateInput(text: string): ParseResult<CreateInputRaw> {
   let json: unknown;
@@ -81,18 +89,12 @@ export function parseCreateInput(text: string): ParseResult<CreateInputRaw> {
   }
   const r = createInputSchema.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
-  const issue = r.error.issues[0]!;
-  const where = formatPath(issue.path);
-  const msg = issue.code === 'invalid_type' && issue.input === undefined ? 'missing field' : issue.message;
-  return { ok: false, error: where ? `${where}: ${msg}` : msg };
+  return { ok: false, error: formatIssue(r.error) };
 }
 
 /** The plugin `create` answer: a whole Network, shape-checked the same way. */
 export function parsePluginNetwork(json: unknown): ParseResult<CreateNetworkInput> {
   const r = createNetworkSchema.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
-  const issue = r.error.issues[0]!;
-  const where = formatPath(issue.path);
-  const msg = issue.code === 'invalid_type' && issue.input === undefined ? 'missing field' : issue.message;
-  return { ok: false, error: where ? `${where}: ${msg}` : msg };
+  return { ok: false, error: formatIssue(r.error) };
 }
