@@ -58,10 +58,10 @@ export class MultiError extends SkiffError {
 /** Adds "what we were doing" in front of an inner error: `context: inner`. */
 export function wrap(context: string, err: unknown, opts: SkiffErrorOptions = {}): SkiffError {
   const inner = err instanceof SkiffError ? err : undefined;
+  // the inner hint is already part of errorMessage(err)
   return new SkiffError(`${context}: ${errorMessage(err)}`, {
     code: inner?.code,
     exitCode: inner?.exitCode,
-    hint: inner?.hint,
     ...opts,
     cause: err,
   });

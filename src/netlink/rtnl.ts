@@ -22,6 +22,8 @@ const NEW = NLM_F_CREATE | NLM_F_EXCL;
 /** The kernel answers at once; this only guards against a lost reply hanging `skiff setup`. */
 const REPLY_TIMEOUT_MS = 30_000;
 
+const noop = (): void => {};
+
 type RawCtor = new (protocol: number, options?: object) => RawNetlinkSocket;
 let Raw: RawCtor | undefined;
 
@@ -50,6 +52,7 @@ class RtnlSocket {
   private readonly pending = new Map<number, Pending>();
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private closed = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor() {
     const Ctor = rawSocketClass();
@@ -59,13 +62,22 @@ class RtnlSocket {
     this.sock.on('error', (err) => this.failAll(err));
   }
 
-  /** Sends one request; resolves with the payloads of the reply messages (none for a bare ACK). */
-  async request(type: number, flags: number, body: Buffer): Promise<Buffer[]> {
-    for (let attempt = 0; ; attempt++) {
-      const r = await this.once(type, flags, body);
-      // a dump that raced with a change is inconsistent: take it again
-      if (!r.interrupted || attempt >= 4) return r.replies;
-    }
+  /**
+   * Sends one request; resolves with the payloads of the reply messages (none
+   * for a bare ACK). Requests go one at a time: the kernel runs one dump per
+   * socket and answers a second one with EBUSY.
+   */
+  request(type: number, flags: number, body: Buffer): Promise<Buffer[]> {
+    const run = async (): Promise<Buffer[]> => {
+      for (let attempt = 0; ; attempt++) {
+        const r = await this.once(type, flags, body);
+        // a dump that raced with a change is inconsistent: take it again
+        if (!r.interrupted || attempt >= 4) return r.replies;
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.then(noop, noop);
+    return p;
   }
 
   private once(type: number, flags: number, body: Buffer): Promise<{ replies: Buffer[]; interrupted: boolean }> {
@@ -331,7 +343,10 @@ class Rtnl implements Netlink {
     const what = `add route ${describeRoute(r)}`;
     const body = this.body(what, () => routeRequest(r, 'add'));
     try {
-      await this.sock.request(RTM_NEWROUTE, NEW, body);
+      // CREATE without EXCL: a second network's default route (same destination and
+      // metric, other gateway) is added beside the first, as netavark does; only an
+      // identical route answers EEXIST.
+      await this.sock.request(RTM_NEWROUTE, NLM_F_CREATE, body);
     } catch (e) {
       if (!(e instanceof KernelError && e.errno === 17)) throw toNetlinkError(what, e);
       const family = parseCidr(r.destination).family;
