@@ -2,13 +2,46 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 const entries = Object.fromEntries(
   Object.entries({ skiff: 'src/cli/main.ts', 'skiff-dns': 'dns/main.ts' }).filter(([, f]) => existsSync(f)),
 );
 
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {
+  /* not a git checkout */
+}
+
+// While several people build the tree at once, SKIFF_STUB_MISSING=1 turns an
+// import of a module nobody has written yet into one that throws when used.
+const stubMissing = {
+  name: 'stub-missing',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+      if (args.pluginData === 'stub') return undefined;
+      const r = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'stub' });
+      if (r.errors.length === 0) return undefined;
+      return { path: args.path, namespace: 'stub' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`module ${args.path} is not written yet`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
+  plugins: process.env.SKIFF_STUB_MISSING === '1' ? [stubMissing] : [],
+  define: {
+    __SKIFF_VERSION__: JSON.stringify(pkg.version),
+    __SKIFF_COMMIT__: JSON.stringify(commit),
+    __SKIFF_BUILD_TIME__: JSON.stringify(new Date().toISOString()),
+  },
   entryPoints: entries,
   outdir: process.env.SKIFF_DIST_DIR ?? 'dist',
   outExtension: { '.js': '.mjs' },
