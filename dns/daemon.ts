@@ -1,0 +1,158 @@
+// The long-running half of `skiff-dns run`: load, bind, report ready, then
+// serve until SIGTERM or until a reload leaves no network. SIGHUP re-reads
+// every file and /etc/resolv.conf; reloads never overlap (a SIGHUP that
+// arrives during one runs another right after), and each completed reload
+// publishes the digest of what it loaded beside the config dir so `skiff
+// setup` can wait for its own change to be served (read-your-writes).
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { resolve as resolvePath, join } from 'node:path';
+import { loadedFilePath, PID_FILE, serializeLoaded } from '../configs/aardvark-config.js';
+import { writeFileAtomic, removeFile } from '../src/lib/atomic-write.js';
+import type { Log } from '../src/lib/log.js';
+import type { Args } from './args.js';
+import { Backend } from './backend.js';
+import { ConfigDir } from './config-dir.js';
+import { RESOLV_CONF, readResolvConf } from './resolv-conf.js';
+import { reportReady } from './readiness.js';
+import { DnsServer } from './server.js';
+
+export async function runDaemon(args: Args, log: Log): Promise<void> {
+  const dirPath = resolvePath(args.config);
+  const pidPath = join(dirPath, PID_FILE);
+  const loadedPath = loadedFilePath(dirPath);
+  const dir = new ConfigDir(dirPath);
+  // a SIGHUP's default action kills; netavark may send one as soon as the pid file exists
+  let hupBeforeReady = false;
+  let onHup = (): void => {
+    hupBeforeReady = true;
+  };
+  process.on('SIGHUP', () => onHup());
+
+  const resolv = readResolvConf();
+  for (const w of resolv.warnings) log.warn(`${RESOLV_CONF}: ${w}`);
+  const server = new DnsServer({
+    port: args.port,
+    searchDomain: args.searchDomain,
+    noProxy: process.env.AARDVARK_NO_PROXY !== undefined,
+    hostServers: resolv.servers,
+    log,
+  });
+
+  let first;
+  try {
+    first = dir.load();
+  } catch (e) {
+    await reportReady({ ok: false, error: `cannot read config directory ${dirPath}: ${(e as Error).message}` });
+    process.exit(1);
+  }
+  for (const err of first.errors) log.error(`skipping config file ${err}`);
+  const bindErrors = await server.apply(new Backend(first.configs));
+  if (bindErrors.length > 0) {
+    server.close();
+    await reportReady({ ok: false, error: bindErrors.join('\n') });
+    process.exit(1);
+  }
+  if (server.listening.length === 0) {
+    // nothing to serve: succeed without leaving a daemon behind (aardvark-dns does the same)
+    server.close();
+    await reportReady({ ok: true });
+    process.exit(0);
+  }
+  writeFileAtomic(pidPath, String(process.pid));
+  writeFileAtomic(loadedPath, serializeLoaded(process.pid, first.digest));
+
+  let watchers: FSWatcher[] = [];
+  const shutdown = (code: number): never => {
+    server.close();
+    for (const w of watchers) w.close();
+    removeIfOurs(pidPath);
+    removeFile(loadedPath);
+    process.exit(code);
+  };
+
+  let reloading = false;
+  let again = false;
+  const reload = async (): Promise<void> => {
+    if (reloading) {
+      again = true;
+      return;
+    }
+    reloading = true;
+    try {
+      do {
+        again = false;
+        const r = readResolvConf();
+        server.setHostServers(r.servers);
+        let loaded;
+        try {
+          loaded = dir.load();
+        } catch (e) {
+          log.error(`reload: cannot read ${dirPath}, keeping the current records: ${(e as Error).message}`);
+          continue;
+        }
+        for (const err of loaded.errors) log.error(`reload: config file ${err}`);
+        const backend = new Backend(loaded.configs);
+        if (backend.bindIps().length === 0 && loaded.errors.length === 0) {
+          log.info('no networks left, exiting');
+          shutdown(0);
+        }
+        for (const err of await server.apply(backend)) log.error(`reload: ${err}`);
+        writeFileAtomic(loadedPath, serializeLoaded(process.pid, loaded.digest));
+        log.debug('reloaded', { listeners: server.listening.length });
+      } while (again);
+    } finally {
+      reloading = false;
+    }
+  };
+
+  onHup = () => void reload();
+  if (hupBeforeReady) void reload();
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+  watchers = watchResolvConf(() => {
+    const r = readResolvConf();
+    for (const w of r.warnings) log.warn(`${RESOLV_CONF}: ${w}`);
+    server.setHostServers(r.servers);
+    log.debug('upstreams from resolv.conf', { servers: r.servers });
+  });
+
+  await reportReady({ ok: true });
+  log.info(`serving on ${server.listening.join(', ')} port ${args.port}`);
+}
+
+/**
+ * Follows /etc/resolv.conf. Editors and resolvconf replace it by rename (seen
+ * on /etc), a bind-mounted file only changes in place (seen on the file).
+ */
+function watchResolvConf(onChange: () => void): FSWatcher[] {
+  let timer: NodeJS.Timeout | undefined;
+  const poke = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(onChange, 50);
+  };
+  const out: FSWatcher[] = [];
+  const tryWatch = (path: string, filter: (f: string | null) => boolean): void => {
+    try {
+      const w = watch(path, { persistent: false }, (_ev, f) => {
+        if (filter(f)) poke();
+      });
+      w.on('error', () => w.close());
+      out.push(w);
+    } catch {
+      /* not watchable here; SIGHUP still re-reads it */
+    }
+  };
+  tryWatch('/etc', (f) => f === 'resolv.conf');
+  tryWatch(RESOLV_CONF, () => true);
+  return out;
+}
+
+function removeIfOurs(pidPath: string): void {
+  try {
+    // a newer daemon may own the pid file already; leave its file alone
+    if (readFileSync(pidPath, 'utf8').trim() !== String(process.pid)) return;
+  } catch {
+    return;
+  }
+  removeFile(pidPath);
+}

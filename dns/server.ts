@@ -1,0 +1,288 @@
+// Sockets: one UDP socket and one TCP listener per bind IP. A reload swaps the
+// whole Backend in one assignment and then opens/closes only the listeners
+// whose IP came or went, so queries in flight never see a half-built record
+// set and unchanged sockets are never touched.
+import { createSocket, type Socket as UdpSocket, type RemoteInfo } from 'node:dgram';
+import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import type { Log } from '../src/lib/log.js';
+import { Backend } from './backend.js';
+import { ReplyCache } from './cache.js';
+import { canonicalSource, resolve, type ResolveOptions } from './resolve.js';
+import { TcpFramer, frame } from './tcp-framer.js';
+import { Forwarder, type UpstreamOptions } from './upstream.js';
+import {
+  buildEmptyReply,
+  buildHeaderReply,
+  buildMixedReply,
+  buildReply,
+  parseQuery,
+  scanResponse,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NOTIMP,
+  RCODE_NXDOMAIN,
+  RCODE_SERVFAIL,
+  type Query,
+} from './wire.js';
+
+export interface ServerOptions {
+  port: number;
+  searchDomain: string;
+  noProxy: boolean;
+  hostServers: readonly string[];
+  log: Log;
+  upstream?: UpstreamOptions;
+  /** close a TCP connection after this long without a complete query, ms */
+  tcpIdleMs?: number;
+  cache?: ReplyCache;
+}
+
+interface Listener {
+  ip: string;
+  udp: UdpSocket;
+  tcp: TcpServer;
+  conns: Set<TcpSocket>;
+}
+
+interface ForwardJob {
+  q: Query;
+  servers: readonly string[];
+  key: string;
+}
+
+const MAX_TCP_CONNS = 1024;
+const MAX_TCP_INFLIGHT = 64;
+
+export class DnsServer {
+  private backend = new Backend([]);
+  private readonly listeners = new Map<string, Listener>();
+  private readonly forwarder: Forwarder;
+  private readonly cache: ReplyCache;
+  private readonly resolveOpts: ResolveOptions;
+  private readonly tcpIdleMs: number;
+  private tcpConns = 0;
+
+  constructor(private readonly o: ServerOptions) {
+    this.forwarder = new Forwarder(o.upstream);
+    this.cache = o.cache ?? new ReplyCache();
+    this.resolveOpts = { searchDomain: o.searchDomain, noProxy: o.noProxy, hostServers: o.hostServers };
+    this.tcpIdleMs = o.tcpIdleMs ?? 3000;
+  }
+
+  setHostServers(servers: readonly string[]): void {
+    this.resolveOpts.hostServers = servers;
+  }
+
+  get listening(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  /**
+   * Serves `backend` from now on, then binds new IPs and closes dropped ones.
+   * Returns one message per listener that could not be bound; the rest keep going.
+   */
+  async apply(backend: Backend): Promise<string[]> {
+    this.backend = backend;
+    const want = new Set(backend.bindIps());
+    const errors: string[] = [];
+    for (const [ip, l] of this.listeners) {
+      if (!want.has(ip)) {
+        this.listeners.delete(ip);
+        this.closeListener(l);
+      }
+    }
+    await Promise.all(
+      [...want].filter((ip) => !this.listeners.has(ip)).map(async (ip) => {
+        try {
+          this.listeners.set(ip, await this.openListener(ip));
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }),
+    );
+    return errors;
+  }
+
+  close(): void {
+    for (const l of this.listeners.values()) this.closeListener(l);
+    this.listeners.clear();
+    this.forwarder.close();
+  }
+
+  /** Answers locally when it can; otherwise says where to forward. Never throws on bad input. */
+  private answer(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | undefined {
+    const r = parseQuery(msg);
+    if (!r.ok) {
+      if (r.reply === 'drop') return undefined;
+      return buildHeaderReply(msg, r.reply === 'formerr' ? RCODE_FORMERR : RCODE_NOTIMP);
+    }
+    const q = r.query;
+    const maxSize = tcp ? 65535 : q.udpSize;
+    const d = resolve(q, canonicalSource(address), listenerIp, this.backend, this.resolveOpts);
+    switch (d.kind) {
+      case 'answer':
+        return buildReply(msg, q, RCODE_NOERROR, d.type, d.rdatas, maxSize);
+      case 'answer-any':
+        return buildMixedReply(msg, q, d.answers, maxSize);
+      case 'nxdomain':
+        return buildEmptyReply(msg, q, RCODE_NXDOMAIN, true);
+      case 'forward': {
+        if (d.servers.length === 0) return buildEmptyReply(msg, q, RCODE_SERVFAIL, false);
+        const key = ReplyCache.key(d.servers, q.name, q.type, q.qclass);
+        const hit = this.cache.get(key, q.id);
+        if (hit && hit.length <= maxSize) return hit;
+        return { q, servers: d.servers, key };
+      }
+    }
+  }
+
+  private relay(msg: Buffer, job: ForwardJob, reply: Buffer | undefined): Buffer {
+    if (!reply) {
+      this.o.log.debug('no upstream answered', { name: job.q.name, servers: job.servers });
+      return buildEmptyReply(msg, job.q, RCODE_SERVFAIL, false);
+    }
+    const scan = scanResponse(reply);
+    if (scan) this.cache.put(job.key, reply, scan);
+    return reply;
+  }
+
+  private async openListener(ip: string): Promise<Listener> {
+    const udp = await bindUdp(ip, this.o.port);
+    let tcp: TcpServer;
+    try {
+      tcp = await this.bindTcp(ip);
+    } catch (e) {
+      udp.close();
+      throw e;
+    }
+    const l: Listener = { ip, udp, tcp, conns: new Set() };
+    udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      const out = this.answer(msg, rinfo.address, ip, false);
+      if (out === undefined) return;
+      if (Buffer.isBuffer(out)) {
+        udp.send(out, rinfo.port, rinfo.address);
+        return;
+      }
+      this.forwarder.forwardUdp(msg, out.q.questionEnd, out.servers, (reply) => {
+        udp.send(this.relay(msg, out, reply), rinfo.port, rinfo.address);
+      });
+    });
+    udp.on('error', (e) => this.o.log.warn(`udp listener ${ip}:${this.o.port}: ${e.message}`));
+    tcp.on('connection', (sock) => this.onTcp(l, sock));
+    tcp.on('error', (e) => this.o.log.warn(`tcp listener ${ip}:${this.o.port}: ${e.message}`));
+    return l;
+  }
+
+  private bindTcp(ip: string): Promise<TcpServer> {
+    return retryAddrNotAvail(
+      () =>
+        new Promise<TcpServer>((resolve, reject) => {
+          const srv = createServer({ pauseOnConnect: false });
+          srv.once('error', (e) => {
+            srv.close();
+            reject(new Error(`failed to bind tcp listener on ${fmtAddr(ip, this.o.port)}: ${errText(e)}`, { cause: e }));
+          });
+          srv.listen({ host: ip, port: this.o.port, ipv6Only: ip.includes(':'), backlog: 511, exclusive: true }, () => {
+            srv.removeAllListeners('error');
+            resolve(srv);
+          });
+        }),
+    );
+  }
+
+  private onTcp(l: Listener, sock: TcpSocket): void {
+    if (this.tcpConns >= MAX_TCP_CONNS) {
+      sock.destroy();
+      return;
+    }
+    this.tcpConns++;
+    l.conns.add(sock);
+    const framer = new TcpFramer();
+    let inflight = 0;
+    sock.setNoDelay(true);
+    // several queries per connection; the idle timer restarts with every byte
+    sock.setTimeout(this.tcpIdleMs, () => sock.destroy());
+    sock.on('data', (chunk: Buffer) => {
+      let msgs: Buffer[];
+      try {
+        msgs = framer.push(chunk);
+      } catch {
+        sock.destroy();
+        return;
+      }
+      for (const msg of msgs) {
+        const out = this.answer(msg, sock.remoteAddress ?? '', l.ip, true);
+        if (out === undefined) continue;
+        if (Buffer.isBuffer(out)) {
+          sock.write(frame(out));
+          continue;
+        }
+        if (inflight >= MAX_TCP_INFLIGHT) {
+          sock.write(frame(buildEmptyReply(msg, out.q, RCODE_SERVFAIL, false)));
+          continue;
+        }
+        inflight++;
+        this.forwarder.forwardTcp(msg, out.servers, (reply) => {
+          inflight--;
+          if (!sock.destroyed) sock.write(frame(this.relay(msg, out, reply)));
+        });
+      }
+    });
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => {
+      this.tcpConns--;
+      l.conns.delete(sock);
+    });
+  }
+
+  private closeListener(l: Listener): void {
+    l.udp.close();
+    l.tcp.close();
+    for (const c of l.conns) c.destroy();
+  }
+}
+
+function bindUdp(ip: string, port: number): Promise<UdpSocket> {
+  return retryAddrNotAvail(
+    () =>
+      new Promise<UdpSocket>((resolve, reject) => {
+        const s = createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', ipv6Only: ip.includes(':') });
+        s.once('error', (e) => {
+          s.close();
+          reject(new Error(`failed to bind udp listener on ${fmtAddr(ip, port)}: ${errText(e)}`, { cause: e }));
+        });
+        s.bind({ address: ip, port, exclusive: true }, () => {
+          s.removeAllListeners('error');
+          try {
+            // bursts of queries must queue in the kernel, not be dropped
+            s.setRecvBufferSize(4 * 1024 * 1024);
+          } catch {
+            /* capped by net.core.rmem_max; the default still works */
+          }
+          resolve(s);
+        });
+      }),
+  );
+}
+
+/** A fresh IPv6 gateway may still be tentative (DAD) for a moment: retry briefly. */
+async function retryAddrNotAvail<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = ((e as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+      if (code !== 'EADDRNOTAVAIL' || i >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function fmtAddr(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function errText(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EADDRINUSE' ? 'Address already in use' : code === 'EADDRNOTAVAIL' ? 'Cannot assign requested address' : e.message;
+}

@@ -1,0 +1,60 @@
+// File I/O for the aardvark config dir. Temp files are written in the parent
+// directory and renamed in: a reader scanning the config dir (aardvark-dns
+// parses every file it finds there) never sees a half-written or temp file.
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { configDigest, isConfigFileName } from '../../configs/aardvark-config.js';
+import { removeFile } from '../lib/atomic-write.js';
+
+export function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Replaces `<dir>/<name>` atomically; the temp file lives beside `dir`, not in it. */
+export function writeIntoDir(dir: string, name: string, content: string): void {
+  const tmp = join(dirname(dir), `.aardvark-${name}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(tmp, content, { mode: 0o644 });
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(dir, name));
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
+    throw e;
+  }
+}
+
+/** Writes `content`, or removes the file when `content` is undefined. */
+export function putFile(dir: string, name: string, content: string | undefined): void {
+  if (content === undefined) removeFile(join(dir, name));
+  else writeIntoDir(dir, name, content);
+}
+
+/** The digest skiff-dns publishes after loading this dir (same files, same bytes). */
+export function dirDigest(dir: string): string {
+  const files: { name: string; content: string }[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  for (const name of names.filter(isConfigFileName)) {
+    const content = readOptional(join(dir, name));
+    if (content !== undefined) files.push({ name, content });
+  }
+  return configDigest(files);
+}

@@ -1,0 +1,84 @@
+// The running DNS server, seen from `skiff setup`: find it by its pid file,
+// signal it, start it, and wait until it serves what is on disk.
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { loadedFilePath, parseLoaded, PID_FILE } from '../../configs/aardvark-config.js';
+import { SkiffError } from '../lib/errors.js';
+import { run } from '../lib/exec.js';
+import type { Log } from '../lib/log.js';
+
+export function readPid(dir: string): number | undefined {
+  try {
+    const n = Number(readFileSync(join(dir, PID_FILE), 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Signals `pid`; false when it no longer exists (ESRCH). */
+export function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
+/** True when `pid` lives in another network namespace than we do (it cannot serve our gateways). */
+export function inOtherNetns(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync('/proc/self/ns/net');
+  } catch {
+    return false;
+  }
+}
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, cmd)));
+}
+
+/** The command line netavark uses: under a systemd scope when systemd runs the machine. */
+export function startCommand(binary: string, dir: string, port: number, rootless: boolean, systemd: boolean): [string, string[]] {
+  const args = ['--config', dir, '-p', String(port), 'run'];
+  if (!systemd) return [binary, args];
+  return ['systemd-run', ['-q', '--scope', ...(rootless ? ['--user'] : []), binary, ...args]];
+}
+
+/** Starts the server and returns once it is serving (its `run` parent exits then). */
+export async function startServer(binary: string, dir: string, port: number, rootless: boolean, log: Log): Promise<void> {
+  const systemd = existsSync('/run/systemd/system') && onPath('systemd-run');
+  const [cmd, args] = startCommand(binary, dir, port, rootless, systemd);
+  log.debug('starting dns server', { cmd, args });
+  const r = await run(cmd, args, { timeoutMs: 60_000 });
+  if (r.code !== 0) {
+    throw new SkiffError(`aardvark-dns failed to start: ${r.stderr.trim() || `exit status ${r.code ?? r.signal}`}`, { code: 'SKIFF_ERR_DNS_START' });
+  }
+}
+
+/**
+ * Waits until the server reports (in `<dir>.loaded`) that it loaded exactly
+ * `digest`. A server that never wrote that file for its pid (stock
+ * aardvark-dns) cannot confirm: then we return 'ok' at once, as netavark would.
+ */
+export async function waitLoaded(dir: string, pid: number, digest: string, timeoutMs: number): Promise<'ok' | 'dead' | 'timeout'> {
+  const path = loadedFilePath(dir);
+  const started = Date.now();
+  let delay = 2;
+  for (;;) {
+    let cur: { pid: number; digest: string } | undefined;
+    try {
+      cur = parseLoaded(readFileSync(path, 'utf8'));
+    } catch {
+      cur = undefined;
+    }
+    if (!signal(pid, 0)) return 'dead';
+    if (!cur || cur.pid !== pid) return 'ok'; // not a confirming server
+    if (cur.digest === digest) return 'ok';
+    if (Date.now() - started > timeoutMs) return 'timeout';
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
