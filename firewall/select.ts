@@ -1,4 +1,5 @@
 // Picks the firewall driver: --firewall-driver, else NETAVARK_FW, else nftables.
+// The nftables driver is loaded only when chosen, so `none` pays nothing for it.
 import { ConfigError } from '../src/lib/errors.js';
 import type { FirewallContext, FirewallDriver } from './firewall.js';
 import { noneDriver } from './none.js';
@@ -21,9 +22,8 @@ export function parseFirewallDriverName(raw: string | undefined): FirewallDriver
   throw new ConfigError(`Must provide a valid firewall backend, got ${raw}`, { hint: 'Supported: nftables, none' });
 }
 
-export async function selectFirewallDriver(name: FirewallDriverName, _ctx: FirewallContext): Promise<FirewallDriver> {
+export async function selectFirewallDriver(name: FirewallDriverName, ctx: FirewallContext): Promise<FirewallDriver> {
   if (name === 'none') return noneDriver;
-  throw new ConfigError('the nftables firewall driver is not available yet', {
-    hint: 'Use --firewall-driver none (or NETAVARK_FW=none) for now',
-  });
+  const { createNftablesDriver } = await import('./nftables.js');
+  return createNftablesDriver(ctx);
 }

@@ -1,0 +1,98 @@
+// The only place that talks to nft: one `nft -j -f -` per change (a single
+// kernel transaction), and a few narrow `nft -j list ...` reads. Parsing of
+// their output is separate (foreign.ts) so it can be unit-tested.
+import { openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { run } from '../src/lib/exec.js';
+import { SkiffError } from '../src/lib/errors.js';
+import { createLog } from '../src/lib/log.js';
+import type { NftBatch } from './nft-json.js';
+
+const log = createLog('firewall');
+
+export interface NftRunner {
+  /** Applies a batch atomically. Throws NftError naming `what` with nft's own message. */
+  apply(batch: NftBatch, what: string): Promise<void>;
+  /** `nft -j list <args>` parsed as JSON; undefined when the object does not exist. */
+  list(args: readonly string[]): Promise<unknown>;
+}
+
+export class NftError extends SkiffError {
+  /** errno-like classification of nft's message: EEXIST, ENOENT, EBUSY or undefined */
+  readonly errno: string | undefined;
+  constructor(message: string, errno: string | undefined, hint?: string) {
+    super(message, { code: 'SKIFF_ERR_NFT', hint });
+    this.name = 'NftError';
+    this.errno = errno;
+  }
+}
+
+export function classifyNftError(stderr: string): string | undefined {
+  if (/File exists/i.test(stderr)) return 'EEXIST';
+  if (/No such file or directory/i.test(stderr)) return 'ENOENT';
+  if (/Device or resource busy/i.test(stderr)) return 'EBUSY';
+  return undefined;
+}
+
+/** The lines of nft's stderr that say what went wrong, without the echoed JSON. */
+export function nftErrorText(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('Error:') || /Error:/.test(l))
+    .map((l) => l.replace(/^.*?Error:\s*/, ''));
+  const uniq = [...new Set(lines)];
+  return uniq.length > 0 ? uniq.join('; ') : stderr.trim().split('\n')[0] ?? 'unknown error';
+}
+
+/** Creates the batch file exclusively (never follows a planted name), readable by us only. */
+function writeBatchFile(text: string): string {
+  const path = join(tmpdir(), `skiff-nft-${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+export function nftRunner(bin = process.env.SKIFF_NFT ?? 'nft'): NftRunner {
+  return {
+    async apply(batch, what) {
+      const input = JSON.stringify(batch);
+      if (log.enabled('debug')) log.debug(`nft batch: ${what}`, { commands: batch.nftables.length - 1 });
+      if (log.enabled('trace')) log.trace('nft batch json', { batch: input });
+      // `nft -f -` opens /dev/stdin, which fails (ENXIO) on the socketpair Node
+      // gives a child as stdin; a private file holds the batch instead.
+      const file = writeBatchFile(input);
+      let r;
+      try {
+        r = await run(bin, ['-j', '-f', file]);
+      } finally {
+        unlinkSync(file);
+      }
+      if (r.code === 0) return;
+      const errno = classifyNftError(r.stderr);
+      throw new NftError(
+        `nftables rejected the ${what} change: ${nftErrorText(r.stderr)}`,
+        errno,
+        errno === 'EEXIST' ? 'A published host port is probably already forwarded to another container; check `nft list table inet skiff`' : undefined,
+      );
+    },
+    async list(args) {
+      const r = await run(bin, ['-j', 'list', ...args]);
+      if (r.code !== 0) {
+        if (classifyNftError(r.stderr) === 'ENOENT') return undefined;
+        throw new NftError(`nft list ${args.join(' ')} failed: ${nftErrorText(r.stderr)}`, classifyNftError(r.stderr));
+      }
+      try {
+        return JSON.parse(r.stdout) as unknown;
+      } catch {
+        throw new NftError(`nft list ${args.join(' ')} printed invalid JSON`, undefined);
+      }
+    },
+  };
+}

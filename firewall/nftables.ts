@@ -1,0 +1,180 @@
+// The nftables driver: renders element changes (elements.ts) on top of the
+// static table (rules.ts) and applies each change as one transaction (nft.ts).
+// State files (state.ts, root only) record what was added, so teardown and
+// firewall-reload never need to list the ruleset.
+import { errorMessage } from '../src/lib/errors.js';
+import { createLog } from '../src/lib/log.js';
+import type { FirewallContext, FirewallDriver, FirewallNetwork, PortForward } from './firewall.js';
+import { dedupe, describeKey, elementCmds, networkElements, portElements, removeCmds, type Element } from './elements.js';
+import { deleteRule, describeChain, findDropChains, insertAccept, ourRuleHandles } from './foreign.js';
+import { FAMILY, TABLE, USER_CHAIN } from './layout.js';
+import { batch, table, type NftCmd } from './nft-json.js';
+import { nftRunner, type NftRunner } from './nft.js';
+import { ensureSets, flushSets, skeleton } from './rules.js';
+import { FirewallState } from './state.js';
+
+const log = createLog('firewall');
+
+const key = (e: Element): string => `${e.set}|${JSON.stringify(e.key)}|${JSON.stringify(e.value)}`;
+/** Elements of `old` that `now` no longer has (a network or container whose inputs changed). */
+const stale = (old: Element[], now: Element[]): Element[] => {
+  const keep = new Set(now.map(key));
+  return old.filter((e) => !keep.has(key(e)));
+};
+
+export class NftablesDriver implements FirewallDriver {
+  readonly name = 'nftables' as const;
+  /** undefined in rootless mode: nothing is persisted there (the rootless netns dies with its rules). */
+  private readonly state: FirewallState | undefined;
+
+  constructor(ctx: FirewallContext, private readonly nft: NftRunner = nftRunner()) {
+    this.state = ctx.rootless ? undefined : new FirewallState(ctx.configDir);
+  }
+
+  async setupNetwork(n: FirewallNetwork): Promise<void> {
+    const els = networkElements(n); // validates before anything is touched
+    const saved = this.state?.loadNetwork(n.networkId);
+    const old = saved ? stale(safeElements(() => networkElements(saved)), els) : [];
+    // foreign drop chains are looked for when a network appears, and on reload
+    const foreign = this.state && !saved ? await this.foreignAccepts() : [];
+    this.state?.writeDriverName('nftables');
+    this.state?.saveNetwork(n);
+    try {
+      await this.nft.apply(batch([...skeleton(), ...removeCmds(old), ...elementCmds('add', els), ...foreign]), `network ${n.networkName} setup`);
+    } catch (e) {
+      if (saved) this.state?.saveNetwork(saved);
+      else this.state?.removeNetwork(n.networkId);
+      throw e;
+    }
+  }
+
+  async teardownNetwork(n: FirewallNetwork, o: { complete: boolean }): Promise<void> {
+    if (!o.complete) return;
+    const st = this.state;
+    if (!st) {
+      await this.nft.apply(batch([...ensureSets(), ...removeCmds(networkElements(n))]), `network ${n.networkName} teardown`);
+      return;
+    }
+    const saved = st.loadNetwork(n.networkId) ?? n;
+    // ports still recorded for this network belong to containers whose own teardown failed
+    const leftovers = st.portsOfNetwork(n.networkId);
+    const els = [...safeElements(() => networkElements(saved)), ...leftovers.flatMap((p) => safeElements(() => portElements(p)))];
+    // the state is the truth: drop it first, so that a failure below is healed by a reload from what remains
+    st.removeNetwork(n.networkId);
+    for (const p of leftovers) st.removePorts(n.networkId, p.containerId);
+
+    const last = st.networkIds().length === 0;
+    try {
+      if (last && !(await this.userChainInUse())) {
+        await this.nft.apply(batch([table('add'), table('delete'), ...(await this.foreignRemovals())]), `network ${n.networkName} teardown (last network)`);
+      } else {
+        await this.nft.apply(batch([...ensureSets(), ...removeCmds(els)]), `network ${n.networkName} teardown`);
+      }
+    } catch (e) {
+      log.warn(`removing the rules of network ${n.networkName} failed (${errorMessage(e)}); rebuilding the table from saved state`);
+      await this.replay();
+    }
+  }
+
+  async setupPorts(p: PortForward): Promise<void> {
+    const els = portElements(p); // validates (host ip, ranges, protocols) before anything is touched
+    const st = this.state;
+    const saved = st?.loadPorts(p.network.networkId, p.containerId);
+    const old = saved ? stale(safeElements(() => portElements(saved)), els) : [];
+    st?.savePorts(p);
+    try {
+      await this.nft.apply(batch([...ensureSets(), ...removeCmds(old), ...elementCmds('add', els)]), `container ${short(p.containerId)} port forwarding`);
+    } catch (e) {
+      if (saved) st?.savePorts(saved);
+      else st?.removePorts(p.network.networkId, p.containerId);
+      throw e;
+    }
+  }
+
+  async teardownPorts(p: PortForward): Promise<void> {
+    const st = this.state;
+    const saved = st?.loadPorts(p.network.networkId, p.containerId) ?? p;
+    const els = safeElements(() => portElements(saved));
+    st?.removePorts(p.network.networkId, p.containerId);
+    if (els.length === 0) return;
+    try {
+      await this.nft.apply(batch([...ensureSets(), ...removeCmds(els)]), `container ${short(p.containerId)} port forwarding teardown`);
+    } catch (e) {
+      if (!st) throw e;
+      log.warn(`removing the port forwards of container ${short(p.containerId)} failed (${errorMessage(e)}); rebuilding the table from saved state`);
+      await this.replay();
+    }
+  }
+
+  /** firewall-reload: rebuild the whole table from the state files in one transaction. */
+  async reload(): Promise<void> {
+    await this.replay();
+  }
+
+  private async replay(): Promise<void> {
+    const st = this.state;
+    if (!st) return; // rootless: nothing was saved
+    const nets = st.loadNetworks();
+    const ports = st.loadAllPorts();
+    if (nets.length === 0 && ports.length === 0) {
+      log.debug('firewall reload: no saved networks');
+      return;
+    }
+    const known = new Set(nets.map((n) => n.networkId));
+    const all: Element[] = [];
+    for (const n of nets) all.push(...safeElements(() => networkElements(n), `network ${n.networkName}`));
+    for (const p of ports) {
+      if (!known.has(p.network.networkId)) {
+        log.warn(`firewall reload: skipping ports of container ${short(p.containerId)}: network ${p.network.networkName} has no saved state`);
+        continue;
+      }
+      all.push(...safeElements(() => portElements(p), `container ${short(p.containerId)}`));
+    }
+    const { elements, conflicts } = dedupe(all);
+    for (const c of conflicts) log.warn(`firewall reload: ${describeKey(c.key)} is claimed twice in the saved state; keeping the first`);
+    const foreign = await this.foreignAccepts();
+    await this.nft.apply(batch([...skeleton(), ...flushSets(), ...elementCmds('add', elements), ...foreign]), 'firewall reload');
+  }
+
+  /** Accept rules for foreign default-drop chains that do not have ours yet. */
+  private async foreignAccepts(): Promise<NftCmd[]> {
+    const cmds: NftCmd[] = [];
+    for (const c of findDropChains(await this.nft.list(['chains']))) {
+      if (ourRuleHandles(await this.nft.list(['chain', c.family, c.table, c.name])).length > 0) continue;
+      log.warn(`${describeChain(c)} would drop container traffic; inserting a rule that accepts only packets skiff accepted (docs/firewall.md)`);
+      cmds.push(insertAccept(c));
+    }
+    return cmds;
+  }
+
+  private async foreignRemovals(): Promise<NftCmd[]> {
+    const cmds: NftCmd[] = [];
+    for (const c of findDropChains(await this.nft.list(['chains']))) {
+      for (const h of ourRuleHandles(await this.nft.list(['chain', c.family, c.table, c.name]))) cmds.push(deleteRule(c, h));
+    }
+    return cmds;
+  }
+
+  /** True when the admin put rules into our user chain: then the table stays when the last network goes. */
+  private async userChainInUse(): Promise<boolean> {
+    const out = await this.nft.list(['chain', FAMILY, TABLE, USER_CHAIN]);
+    const list = (out as { nftables?: unknown[] } | undefined)?.nftables ?? [];
+    return list.some((o) => typeof o === 'object' && o !== null && 'rule' in o);
+  }
+}
+
+const short = (id: string): string => id.slice(0, 12);
+
+/** Elements of saved input; saved input that no longer validates contributes nothing (and says so). */
+function safeElements(f: () => Element[], what?: string): Element[] {
+  try {
+    return f();
+  } catch (e) {
+    log.warn(`ignoring invalid saved firewall state${what ? ` of ${what}` : ''}: ${errorMessage(e)}`);
+    return [];
+  }
+}
+
+export function createNftablesDriver(ctx: FirewallContext, nft?: NftRunner): FirewallDriver {
+  return new NftablesDriver(ctx, nft);
+}
