@@ -28,6 +28,8 @@ const IFLA_LINK = 5;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
+const IFLA_EXT_MASK = 29;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
 const VETH_INFO_PEER = 1;
@@ -45,6 +47,7 @@ const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
 const RTA_PRIORITY = 6;
+const RTA_MULTIPATH = 9;
 const RTA_TABLE = 15;
 export const RT_TABLE_MAIN = 254;
 const RTPROT_STATIC = 4;
@@ -71,7 +74,9 @@ export function ifinfomsg(o: { index?: number; flags?: number; change?: number }
 }
 
 export const linkAttr = {
-  name: (n: string) => str(IFLA_IFNAME, n),
+  name: (n: string) => str(IFLA_IFNAME, validIfName(n)),
+  /** Leaves the per-link counters out of GETLINK replies: a third of their size. */
+  skipStats: () => u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS),
   mtu: (m: number) => u32(IFLA_MTU, m),
   mac: (m: string) => attr(IFLA_ADDRESS, parseMac(m)),
   master: (i: number) => u32(IFLA_MASTER, i),
@@ -92,6 +97,18 @@ export const linkAttr = {
 };
 
 export const IFF = { UP: IFF_UP };
+
+/** The kernel's dev_valid_name(): 1-15 bytes, not . or .., no '/', ':' or whitespace. */
+export function validIfName(n: string): string {
+  const why =
+    n === '' ? 'it is empty'
+    : Buffer.byteLength(n) > 15 ? 'it is longer than 15 bytes'
+    : n === '.' || n === '..' ? 'it is . or ..'
+    : /[/:\s]/.test(n) ? "it contains '/', ':' or whitespace"
+    : undefined;
+  if (why) throw new Error(`invalid interface name "${n}": ${why}`);
+  return n;
+}
 
 export function parseLink(payload: Buffer): Link {
   const index = payload.readInt32LE(4);
@@ -170,26 +187,44 @@ export function routeRequest(r: RouteSpec, op: 'add' | 'delete'): Buffer {
   return Buffer.concat([b, ...attrs]);
 }
 
-/** A main-table route, or undefined for anything the facade does not model (other tables, cache, local/broadcast types). */
-export function parseRoute(payload: Buffer): Route | undefined {
+/**
+ * The main-table routes in one RTM_NEWROUTE message: one per nexthop, so an
+ * IPv6 multipath route (two networks' default routes with the same metric)
+ * reads like the two IPv4 routes it would be. Other tables, cached routes and
+ * types the facade does not model (local, broadcast, ...) give none.
+ */
+export function parseRoute(payload: Buffer): Route[] {
   const fam = payload.readUInt8(0);
-  if (fam !== AF_INET && fam !== AF_INET6) return undefined;
+  if (fam !== AF_INET && fam !== AF_INET6) return [];
   const family = fam === AF_INET ? 4 : 6;
   const dstLen = payload.readUInt8(1);
   const type = RTN_NAME.get(payload.readUInt8(7));
   const flags = payload.readUInt32LE(8);
   const a = decodeAttrs(payload.subarray(12));
   const table = readU32(a.get(RTA_TABLE)) ?? payload.readUInt8(4);
-  if (table !== RT_TABLE_MAIN || !type || flags & RTM_F_CLONED) return undefined;
+  if (table !== RT_TABLE_MAIN || !type || flags & RTM_F_CLONED) return [];
   const dst = a.get(RTA_DST) ?? Buffer.alloc(family === 4 ? 4 : 16);
-  const route: Route = { family, table, destination: `${formatIp(dst)}/${dstLen}`, type };
-  const gw = a.get(RTA_GATEWAY);
-  if (gw) route.gateway = formatIp(gw);
-  const oif = readU32(a.get(RTA_OIF));
-  if (oif !== undefined) route.linkIndex = oif;
+  const base: Route = { family, table, destination: `${formatIp(dst)}/${dstLen}`, type };
   const metric = readU32(a.get(RTA_PRIORITY));
-  if (metric !== undefined) route.metric = metric;
-  return route;
+  const route = (gw: Buffer | undefined, oif: number | undefined): Route => {
+    const r: Route = { ...base };
+    if (gw) r.gateway = formatIp(gw);
+    if (oif !== undefined) r.linkIndex = oif;
+    if (metric !== undefined) r.metric = metric;
+    return r;
+  };
+  const multipath = a.get(RTA_MULTIPATH);
+  if (!multipath) return [route(a.get(RTA_GATEWAY), readU32(a.get(RTA_OIF)))];
+  // struct rtnexthop { u16 len; u8 flags; u8 hops; s32 ifindex; } + attributes
+  const out: Route[] = [];
+  for (let off = 0; off + 8 <= multipath.length; ) {
+    const len = multipath.readUInt16LE(off);
+    if (len < 8 || off + len > multipath.length) break;
+    const nh = decodeAttrs(multipath.subarray(off + 8, off + len));
+    out.push(route(nh.get(RTA_GATEWAY), multipath.readInt32LE(off + 4)));
+    off += (len + 3) & ~3;
+  }
+  return out;
 }
 
 /** Whether an existing route is the one `r` asks for (as the kernel stores it). */

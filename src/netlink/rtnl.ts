@@ -179,20 +179,21 @@ class Rtnl implements Netlink {
   }
 
   async links(): Promise<Link[]> {
-    return (await this.call('list links', RTM_GETLINK, NLM_F_DUMP, ifinfomsg())).map(parseLink);
+    return (await this.call('list links', RTM_GETLINK, NLM_F_DUMP, Buffer.concat([ifinfomsg(), linkAttr.skipStats()]))).map(parseLink);
   }
 
   async getLink(name: string): Promise<Link | undefined> {
-    return this.getOne(`get link ${name}`, ifinfomsg(), [linkAttr.name(name)]);
+    return this.getOne(`get link ${name}`, () => [ifinfomsg(), linkAttr.name(name)]);
   }
 
   async getLinkByIndex(index: number): Promise<Link | undefined> {
-    return this.getOne(`get link ${index}`, ifinfomsg({ index }), []);
+    return this.getOne(`get link ${index}`, () => [ifinfomsg({ index })]);
   }
 
-  private async getOne(what: string, hdr: Buffer, attrs: Buffer[]): Promise<Link | undefined> {
+  private async getOne(what: string, parts: () => Buffer[]): Promise<Link | undefined> {
+    const body = this.body(what, () => Buffer.concat([...parts(), linkAttr.skipStats()]));
     try {
-      const [reply] = await this.sock.request(RTM_GETLINK, 0, Buffer.concat([hdr, ...attrs]));
+      const [reply] = await this.sock.request(RTM_GETLINK, 0, body);
       return reply ? parseLink(reply) : undefined;
     } catch (e) {
       if (e instanceof KernelError && e.errno === 19) return undefined; // ENODEV
@@ -286,8 +287,9 @@ class Rtnl implements Netlink {
   }
 
   async deleteLink(name: string): Promise<'deleted' | 'absent'> {
+    const body = this.body(`delete link ${name}`, () => Buffer.concat([ifinfomsg(), linkAttr.name(name)]));
     try {
-      await this.sock.request(RTM_DELLINK, 0, Buffer.concat([ifinfomsg(), linkAttr.name(name)]));
+      await this.sock.request(RTM_DELLINK, 0, body);
       return 'deleted';
     } catch (e) {
       if (e instanceof KernelError && e.errno === 19) return 'absent'; // ENODEV
@@ -336,7 +338,7 @@ class Rtnl implements Netlink {
   async routes(family?: 4 | 6): Promise<Route[]> {
     const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : AF_UNSPEC;
     const replies = await this.call('list routes', RTM_GETROUTE, NLM_F_DUMP, familyOnly(af, 12));
-    return replies.map(parseRoute).filter((r): r is Route => r !== undefined);
+    return replies.flatMap(parseRoute);
   }
 
   async addRoute(r: RouteSpec): Promise<void> {
@@ -351,7 +353,7 @@ class Rtnl implements Netlink {
       if (!(e instanceof KernelError && e.errno === 17)) throw toNetlinkError(what, e);
       const family = parseCidr(r.destination).family;
       if (!(await this.routes(family)).some((have) => sameRoute(have, r))) {
-        throw toNetlinkError(what, e, () => 'A different route to the same destination and metric exists');
+        throw toNetlinkError(what, e, () => 'A conflicting route to the same destination exists');
       }
     }
   }

@@ -164,5 +164,30 @@ describe('netlink links', { skip: needRoot }, () => {
       assert.equal(e.message, 'Netlink error: create bridge skbr9: invalid MAC address "nope"');
       return true;
     });
+    await assert.rejects(a.nl.createBridge({ name: 'a-name-over-15-bytes' }), (e: unknown) => {
+      assert.ok(e instanceof NetlinkError);
+      assert.equal(e.errno, 'EINVAL');
+      assert.equal(e.message, 'Netlink error: create bridge a-name-over-15-bytes: invalid interface name "a-name-over-15-bytes": it is longer than 15 bytes');
+      return true;
+    });
+    await assert.rejects(a.nl.getLink('eth0/x'), /invalid interface name "eth0\/x"/);
+  });
+
+  test('concurrent calls on one facade (the kernel runs one dump per socket)', async () => {
+    const [links, addrs, routes, lo, byIndex] = await Promise.all([
+      a.nl.links(), a.nl.addresses(), a.nl.routes(), a.nl.getLink('lo'), a.nl.getLinkByIndex(1), a.nl.links(), a.nl.routes(6),
+    ]);
+    assert.ok(links.some((l) => l.name === 'skbr0'));
+    assert.ok(Array.isArray(addrs) && Array.isArray(routes));
+    assert.equal(lo?.index, 1);
+    assert.equal(byIndex?.name, 'lo');
+  });
+
+  test('a closed facade rejects instead of hanging', async () => {
+    const c = await nlNetns();
+    c.nl.close();
+    await assert.rejects(c.nl.links(), /closed/);
+    c.nl.close();
+    c.destroy();
   });
 });

@@ -52,19 +52,26 @@ describe('netlink routes', { skip: needRoot }, () => {
     assert.deepEqual(defaults.map((x) => [x.gateway, x.metric]).sort(), [['10.91.0.253', 200], ['10.91.0.254', 100]]);
   });
 
-  test('a different route to the same destination and metric: EEXIST that says so', async () => {
-    for (const r of [
+  test('another gateway for the same destination and metric is added beside it (two networks), both families', async () => {
+    const extra: RouteSpec[] = [
       { destination: '0.0.0.0/0', gateway: '10.91.0.9', metric: 100 },
       { destination: '::/0', gateway: 'fd91::9', metric: 100 },
-    ]) {
-      await assert.rejects(a.nl.addRoute(r), (e: unknown) => {
-        assert.ok(e instanceof NetlinkError);
-        assert.equal(e.errno, 'EEXIST');
-        assert.equal(e.message, `Netlink error: add route ${r.destination} via ${r.gateway} metric 100: File exists (os error 17)`);
-        assert.match(e.hint ?? '', /different route/);
-        return true;
-      });
+    ];
+    for (const r of extra) {
+      await a.nl.addRoute(r);
+      await a.nl.addRoute(r); // still idempotent
     }
+    const v4 = ipRoutes(a.ns, 4).filter((x) => x.dst === 'default' && x.metric === 100);
+    assert.deepEqual(v4.map((x) => x.gateway).sort(), ['10.91.0.254', '10.91.0.9']);
+    // IPv6 keeps them as one multipath route; the facade lists one route per nexthop
+    const mine6 = (await a.nl.routes(6)).filter((x) => x.destination === '::/0' && x.metric === 100);
+    assert.deepEqual(mine6.map((x) => [x.gateway, x.linkIndex]).sort(), [['fd91::9', br], ['fd91::fe', br]]);
+    await a.nl.addRoute({ destination: '::/0', gateway: 'fd91::fe', linkIndex: br, metric: 100 }); // identical to a nexthop: no error
+    for (const r of extra) {
+      assert.equal(await a.nl.deleteRoute(r), 'deleted');
+      assert.equal(await a.nl.deleteRoute(r), 'absent');
+    }
+    assert.deepEqual((await a.nl.routes(6)).filter((x) => x.destination === '::/0').map((x) => x.gateway), ['fd91::fe']);
   });
 
   test('unicast via gateway and on-link (no gateway), both families', async () => {
