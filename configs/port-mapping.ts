@@ -1,15 +1,18 @@
 // PortMapping as podman sends it (all five keys present). Shared by `setup`
 // (firewall DNAT) and `skiff rootless` (pasta/slirp4netns forwards).
-import { z } from 'zod';
+// zod/mini: the full zod build costs ~40 ms of start-up on every `skiff setup`.
+import * as z from 'zod/mini';
+
+const u16 = () => z.int().check(z.minimum(0), z.maximum(65535));
 
 export const portMappingSchema = z.object({
-  host_ip: z.string().default(''),
-  container_port: z.number().int().min(0).max(65535),
-  host_port: z.number().int().min(0).max(65535),
+  host_ip: z._default(z.string(), ''),
+  container_port: u16(),
+  host_port: u16(),
   /** count of consecutive ports, 1-indexed; 0 is treated as 1 */
-  range: z.number().int().min(0).max(65535).default(1),
+  range: z._default(u16(), 1),
   /** tcp | udp | sctp, or a comma list of them (split by splitProtocols) */
-  protocol: z.string().default('tcp'),
+  protocol: z._default(z.string(), 'tcp'),
 });
 
 export type PortMapping = z.infer<typeof portMappingSchema>;
