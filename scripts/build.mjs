@@ -2,7 +2,7 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const entries = Object.fromEntries(
@@ -34,6 +34,8 @@ const stubMissing = {
     }));
   },
 };
+
+rmSync(process.env.SKIFF_DIST_DIR ?? 'dist', { recursive: true, force: true });
 
 await build({
   plugins: process.env.SKIFF_STUB_MISSING === '1' ? [stubMissing] : [],
