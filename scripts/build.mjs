@@ -53,7 +53,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['netlink', 'koffi'],
+  // pino is required lazily by src/lib/log.ts on the first logged line
+  external: ['netlink', 'koffi', 'pino'],
   sourcemap: 'linked',
   minifySyntax: true,
   legalComments: 'none',

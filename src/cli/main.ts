@@ -2,7 +2,7 @@
 // codes and how errors are printed: one `{"error": "..."}` line on stdout.
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, SkiffError } from '../lib/errors.js';
-import { createLog, setPinoFactory, type Level } from '../lib/log.js';
+import { createLog } from '../lib/log.js';
 import { buildContext, type Context, type GlobalFlags } from '../core/context.js';
 import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from './version.js';
@@ -122,12 +122,6 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
     return e instanceof SkiffError ? e.exitCode : 1;
   }
 }
-
-// pino is bundled but only evaluated when a line is actually logged
-setPinoFactory((level: Level, name: string) => {
-  const pino = require('pino') as typeof import('pino');
-  return pino.default({ name, level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
-});
 
 if (process.env.SKIFF_NO_MAIN !== '1') {
   // podman lets SIGTERM reach us; teardown must still finish (netavark ignores it too)

@@ -1,5 +1,5 @@
 // Logs go to stderr only: stdout carries exactly one JSON value for the engine.
-// pino is loaded on first use so that a quiet, successful run never pays for it.
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 
 export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -34,23 +34,24 @@ export interface Log {
 }
 
 let pinoLogger: Logger | undefined;
-let createPino: ((level: Level, name: string) => Logger) | undefined;
 
-/** Injected by the entry point so that pino is bundled, but only built when something is logged. */
-export function setPinoFactory(factory: (level: Level, name: string) => Logger): void {
-  createPino = factory;
+/**
+ * pino stays outside the bundle and is required on the first line actually
+ * logged: a quiet, successful `skiff setup` (the common case) never loads it.
+ */
+function loadPino(level: Level, name: string): Logger {
+  const require = createRequire(import.meta.url);
+  const pino = require('pino') as typeof import('pino');
+  return pino.default(
+    { name, level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 export function createLog(name: string, level: Level = levelFromEnv()): Log {
   const emit = (lvl: Exclude<Level, 'silent' | 'fatal'>): LogFn => (msg, fields) => {
     if (RANK[lvl] < RANK[level]) return;
-    if (!pinoLogger) {
-      if (!createPino) {
-        process.stderr.write(`[${lvl}] ${msg}${fields ? ' ' + JSON.stringify(fields) : ''}\n`);
-        return;
-      }
-      pinoLogger = createPino(level, name);
-    }
+    pinoLogger ??= loadPino(level, name);
     if (fields) pinoLogger[lvl](fields, msg);
     else pinoLogger[lvl](msg);
   };
