@@ -1,0 +1,120 @@
+// The macvlan/ipvlan driver's decisions (contract §1.7, nv:src/network/vlan.rs)
+// as data: the link to create on the parent, its addresses and routes. Pure;
+// an apply layer creates the link with Netlink.createVlanLink directly inside
+// the container namespace and carries out the rest.
+import { ConfigError } from '../lib/errors.js';
+import { parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
+import type { Attachment } from '../../configs/network-options.js';
+import { OptionReader } from '../core/driver-options.js';
+import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
+
+/** linux/if_link.h enum macvlan_mode: a bit per mode. */
+export const MACVLAN_MODE = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
+/** linux/if_link.h enum ipvlan_mode. */
+export const IPVLAN_MODE = { l2: 0, l3: 1, l3s: 2 } as const;
+
+/** Below the bridge default (100) so a macvlan default route wins (podman#23984). */
+export const VLAN_DEFAULT_METRIC = 99;
+
+export interface VlanPlan {
+  driver: 'macvlan' | 'ipvlan';
+  attachment: Attachment;
+  /** parent link on the host; undefined = the interface of the host's default route (resolved at apply) */
+  parent: string | undefined;
+  containerIf: string;
+  /** kernel mode number (MACVLAN_MODE_* / IPVLAN_MODE_*) */
+  mode: number;
+  /** undefined: kernel default (the parent's MTU) */
+  mtu: number | undefined;
+  /** macvlan only; ipvlan links share the parent's MAC */
+  containerMac: string | undefined;
+  /** IFLA_MACVLAN_BC_CUTOFF; macvlan only, -1 disables broadcast queueing */
+  bcCutoff: number | undefined;
+  /** addresses with the subnet's prefix, e.g. "192.168.1.50/24" */
+  containerAddrs: string[];
+  /** default routes (unless internal / no_default_route), then the network's static routes */
+  routes: PlannedRoute[];
+  containerSysctls: Sysctl[];
+  status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
+}
+
+function contains(cidr: Cidr, ip: string): boolean {
+  const p = parseIp(ip);
+  return !!p && p.family === cidr.family && parseCidr(`${p.address}/${cidr.prefix}`)?.network === cidr.network;
+}
+
+function modeNumber(driver: 'macvlan' | 'ipvlan', r: OptionReader): number {
+  if (driver === 'macvlan') return MACVLAN_MODE[r.oneOf('mode', ['bridge', 'private', 'vepa', 'passthru', 'source'] as const, 'bridge')];
+  return IPVLAN_MODE[r.oneOf('mode', ['l2', 'l3', 'l3s'] as const, 'l2')];
+}
+
+/**
+ * Plans one macvlan/ipvlan attachment. Throws ConfigError naming the field
+ * for bad options, DHCP (not supported yet) and missing static IPs.
+ * `ctx` is accepted for symmetry with planBridge; DNS and firewall do not apply.
+ */
+export function planVlan(att: Attachment, _ctx: PlanContext): VlanPlan {
+  const { network: net, opts } = att;
+  const driver = net.driver;
+  if (driver !== 'macvlan' && driver !== 'ipvlan') throw new ConfigError(`planVlan: unsupported VLAN type ${driver}`);
+  const netPath = `network_info.${att.name}`;
+  const r = new OptionReader(net.options, netPath);
+  const mode = modeNumber(driver, r);
+  const mtu = r.uint('mtu', 65535) || undefined;
+  const metric = r.uint('metric') ?? VLAN_DEFAULT_METRIC;
+  const noDefaultRoute = r.bool('no_default_route');
+  const bcCutoff = driver === 'macvlan' ? r.int('bclim', -2147483648, 2147483647) : undefined;
+
+  const ipam = net.ipam_options['driver'] ?? 'host-local';
+  if (ipam === 'dhcp') throw new ConfigError(`${netPath}.ipam_options.driver: dhcp is not supported yet`);
+  if (ipam !== 'host-local' && ipam !== 'none') {
+    throw new ConfigError(`${netPath}.ipam_options.driver: unknown IPAM driver ${JSON.stringify(ipam)} (expected host-local, dhcp or none)`);
+  }
+  const subnets = net.subnets.map((s) => ({ cidr: parseCidr(s.subnet)!, gateway: s.gateway ? parseIp(s.gateway)!.address : undefined }));
+  if (ipam === 'host-local' && subnets.length > 0 && att.staticIps.length === 0) {
+    throw new ConfigError(`${att.path}.static_ips: no static ips provided for network ${att.name}`);
+  }
+
+  const containerAddrs: string[] = [];
+  const statusSubnets: StatusSubnet[] = [];
+  for (const ip of att.staticIps) {
+    const s = subnets.find((x) => contains(x.cidr, ip));
+    const prefix = s?.cidr.prefix ?? (ip.includes(':') ? 128 : 32);
+    containerAddrs.push(`${ip}/${prefix}`);
+    statusSubnets.push({ ipnet: `${ip}/${prefix}`, gateway: s?.gateway ?? null });
+  }
+
+  const routes: PlannedRoute[] = [];
+  // internal: the gateways are not ours to route through (netavark drops them)
+  if (!net.internal && !noDefaultRoute) {
+    for (const family of [4, 6] as const) {
+      const s = subnets.find((x) => x.cidr.family === family && x.gateway && att.staticIps.some((ip) => contains(x.cidr, ip)));
+      if (s?.gateway) routes.push({ destination: family === 4 ? '0.0.0.0/0' : '::/0', gateway: s.gateway, metric });
+    }
+  }
+  for (const rt of net.routes) {
+    routes.push({
+      destination: parseCidr(rt.destination)!.text,
+      ...(rt.gateway ? { gateway: parseIp(rt.gateway)!.address } : {}),
+      metric: rt.metric ?? metric,
+      type: rt.route_type ?? 'unicast',
+    });
+  }
+
+  return {
+    driver,
+    attachment: att,
+    parent: net.network_interface || undefined,
+    containerIf: opts.interface_name,
+    mode,
+    mtu,
+    containerMac: driver === 'macvlan' && opts.static_mac ? parseMac(opts.static_mac) : undefined,
+    bcCutoff,
+    containerAddrs,
+    routes,
+    // addresses are static; router advertisements on the parent's LAN must not add more
+    containerSysctls: [{ key: `net/ipv6/conf/${opts.interface_name}/autoconf`, value: '0', optional: true }],
+    // no DNS server on these networks; DHCP (when supported) would fill these from the lease
+    status: { subnets: statusSubnets, dnsServerIps: [], dnsSearchDomains: [] },
+  };
+}
