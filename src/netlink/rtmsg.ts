@@ -313,7 +313,10 @@ export function formatIp(b: Buffer): string {
   if (b.length !== 16) throw new Error(`not an IP address (${b.length} bytes)`);
   const g: number[] = [];
   for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(i * 2));
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  // glibc writes v4-mapped (::ffff:a.b.c.d) and v4-compatible (::a.b.c.d) addresses dotted
+  const quad = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${quad}`;
+  if (g.slice(0, 6).every((x) => x === 0) && g[6] !== 0) return `::${quad}`;
   let best = -1;
   let bestLen = 1; // a single zero group is not compressed
   for (let i = 0; i < 8; ) {
