@@ -58,6 +58,7 @@ export class Backend {
       // the same network name twice (plain and %int): the later file wins, as in aardvark
       this.networks.set(net.name, net);
     }
+    const byId = new Map<string, Requester>();
     for (const cfg of configs) {
       const net = this.networks.get(cfg.network);
       if (!net || net.internal !== cfg.internal) continue;
@@ -76,12 +77,14 @@ export class Backend {
           net.names.set(n, a);
         }
         const ptr = c.names.map((n) => encodeName(n));
+        // a container is one requester across all its networks (same id in several files)
+        const r = byId.get(c.id) ?? { id: c.id, networks: [], dnsServers: [] };
+        if (!r.networks.includes(net.name)) r.networks.push(net.name);
+        if (!net.internal && c.dnsServers.length > 0) r.dnsServers = c.dnsServers;
+        byId.set(c.id, r);
         for (const b of [...v4, ...v6]) {
           const key = formatIp(b);
           net.reverse.set(key, [...(net.reverse.get(key) ?? []), ...ptr]);
-          const r = this.requesters.get(key) ?? { id: c.id, networks: [], dnsServers: [] };
-          if (!r.networks.includes(net.name)) r.networks.push(net.name);
-          if (!net.internal && c.dnsServers.length > 0) r.dnsServers = c.dnsServers;
           this.requesters.set(key, r);
         }
       }
