@@ -23,10 +23,6 @@ export function parsedNet(text: string, where: string): Net {
   return net;
 }
 
-function opt<T>(v: T | null | undefined): T | undefined {
-  return v ?? undefined;
-}
-
 function subnet(s: NonNullable<CreateNetworkInput['subnets']>[number], where: string): NetworkSubnet {
   const out: NetworkSubnet = { subnet: canonicalNet(s.subnet, `${where}.subnet`) };
   if (s.gateway) out.gateway = canonicalIp(s.gateway, `${where}.gateway`);
@@ -66,11 +62,8 @@ export function toNetwork(raw: CreateNetworkInput, path = 'network'): Network {
   if (raw.network_dns_servers && raw.network_dns_servers.length > 0) {
     n.network_dns_servers = raw.network_dns_servers.map((s, i) => canonicalIp(s, `${path}.network_dns_servers[${i}]`));
   }
-  n.labels = opt(raw.labels);
-  n.options = raw.options ? { ...raw.options } : undefined;
-  n.ipam_options = raw.ipam_options ? { ...raw.ipam_options } : undefined;
-  if (!n.labels) delete n.labels;
-  if (!n.options) delete n.options;
-  if (!n.ipam_options) delete n.ipam_options;
+  if (raw.labels) n.labels = { ...raw.labels };
+  if (raw.options) n.options = { ...raw.options };
+  if (raw.ipam_options) n.ipam_options = { ...raw.ipam_options };
   return n;
 }

@@ -22,7 +22,8 @@ export function validateNameId(name: string, id: string, existing: Readonly<Reco
 }
 
 export function validateInterfaceName(name: string): void {
-  if ([...name].length > MAX_INTERFACE_NAME_LEN) {
+  // the kernel limit is in bytes, so a name with multi-byte characters is measured in bytes
+  if (Buffer.byteLength(name, 'utf8') > MAX_INTERFACE_NAME_LEN) {
     throw new ConfigError(
       `Interface name is too long: interface names must be ${MAX_INTERFACE_NAME_LEN} characters or less: ${name}`,
     );
