@@ -150,7 +150,7 @@ function completeBridge(
     if ((n.subnets?.length ?? 0) > 0) throw new ConfigError('ipam driver dhcp set but subnets are set');
     return n;
   }
-  if (ipam !== undefined && ipam !== '' && ipam !== IPAM_HOST_LOCAL) return n;
+  if (ipam !== undefined && ipam !== IPAM_HOST_LOCAL) return n;
 
   const subnets = [...(n.subnets ?? [])];
   if (subnets.length === 0) subnets.push({ subnet: freeIpv4Subnet(req.options.subnetPools, req.used.subnets, o.checkUsed) });

@@ -37,8 +37,9 @@ export const IPAM_HOST_LOCAL = 'host-local';
 export const IPAM_DHCP = 'dhcp';
 export const IPAM_NONE = 'none';
 
+/** The IPAM driver; an empty string is Go's zero value and means unset. */
 export function ipamDriver(n: Network): string | undefined {
-  return n.ipam_options?.['driver'];
+  return n.ipam_options?.['driver'] || undefined;
 }
 
 export function validateIpamDriver(n: Network): void {
