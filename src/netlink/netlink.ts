@@ -38,12 +38,22 @@ export interface Route extends RouteSpec {
   table: number;
 }
 
+/**
+ * Every method fails with NetlinkError: `Netlink error: <what>: <strerror> (os error N)`
+ * naming the object, with `errno` set ('EEXIST', 'ENODEV', ...) and sometimes a
+ * `hint`. Input the kernel would refuse (bad MAC, CIDR, interface name) fails
+ * the same way with errno 'EINVAL' before anything is sent.
+ */
 export interface Netlink {
   /** Every link in the namespace. */
   links(): Promise<Link[]>;
   getLink(name: string): Promise<Link | undefined>;
   getLinkByIndex(index: number): Promise<Link | undefined>;
-  /** Creates a bridge; EEXIST → NetlinkError with errno 'EEXIST'. */
+  /**
+   * Creates a bridge; EEXIST → NetlinkError with errno 'EEXIST'. `vlanFiltering`
+   * on a kernel without CONFIG_BRIDGE_VLAN_FILTERING fails with 'EOPNOTSUPP'
+   * (the kernel removes the half-made bridge).
+   */
   createBridge(o: { name: string; mtu?: number; mac?: string; vlanFiltering?: boolean }): Promise<Link>;
   /**
    * Creates a veth pair whose `host` end stays here (attached to `master` when
@@ -58,7 +68,12 @@ export interface Netlink {
     peerMac?: string;
     master?: number;
   }): Promise<void>;
-  /** Creates a macvlan/ipvlan on `parent` directly inside the namespace behind `netnsFd`. */
+  /**
+   * Creates a macvlan/ipvlan on `parent` (a link of this namespace) directly
+   * inside the namespace behind `netnsFd`; the name only has to be free there.
+   * `bcQueueLenOrCutoff` is macvlan's IFLA_MACVLAN_BC_CUTOFF (ignored for ipvlan).
+   * A kernel without the driver answers 'EOPNOTSUPP'.
+   */
   createVlanLink(o: {
     kind: 'macvlan' | 'ipvlan';
     name: string;
@@ -73,15 +88,25 @@ export interface Netlink {
   setMac(link: number, mac: string): Promise<void>;
   setMtu(link: number, mtu: number): Promise<void>;
   setUp(link: number): Promise<void>;
-  /** Deletes a link; an absent link is not an error. */
+  /** Deletes a link; an absent link is not an error. Deleting either veth end removes both. */
   deleteLink(name: string): Promise<'deleted' | 'absent'>;
   addresses(linkIndex?: number): Promise<Address[]>;
   /** Adds an address; an identical existing address is not an error. */
   addAddress(a: Address): Promise<void>;
+  /** 'absent' also when the link itself is gone. */
   deleteAddress(a: Address): Promise<'deleted' | 'absent'>;
+  /**
+   * Main-table routes, one entry per nexthop (an IPv6 multipath route lists each
+   * gateway), metric as the kernel stores it (IPv6 routes added without one: 1024).
+   */
   routes(family?: 4 | 6): Promise<Route[]>;
-  /** Adds a route; an identical existing route is not an error. */
+  /**
+   * Adds a route to the main table; an identical existing route is not an error,
+   * and another gateway for the same destination and metric is added beside it
+   * (two networks' default routes).
+   */
   addRoute(r: RouteSpec): Promise<void>;
+  /** Deletes the route matching `r` (metric/link only when given); 'absent' when none does. */
   deleteRoute(r: RouteSpec): Promise<'deleted' | 'absent'>;
   close(): void;
 }
