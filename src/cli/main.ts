@@ -79,7 +79,8 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .description('complete and validate a new network definition (JSON on stdin); prints the network')
     .action(async () => {
       const { runCreate } = await import('./commands/create.js');
-      const out = await runCreate(io.readInput(program.opts<{ file?: string }>().file));
+      const flags = program.opts<GlobalFlags & { file?: string }>();
+      const out = await runCreate(io.readInput(flags.file), { pluginDirs: flags.pluginDirectory ?? [] });
       io.stdout(JSON.stringify(out) + '\n');
     });
 

@@ -11,8 +11,10 @@ import type { FirewallDriver } from '../../firewall/firewall.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
 import { planAttachment } from '../drivers/registry.js';
-import type { BridgePlan, PlanContext } from '../drivers/plan.js';
-import { setupBridge } from '../drivers/bridge-apply.js';
+import type { AttachmentPlan, BridgePlan, PlanContext, PluginPlan } from '../drivers/plan.js';
+import { setupBridge, type ApplyEnv } from '../drivers/bridge-apply.js';
+import { setupVlan } from '../drivers/vlan-apply.js';
+import type { UndoStack as Undo } from './undo.js';
 import { UndoStack } from './undo.js';
 import { statusBlock, type StatusBlock } from './status.js';
 import { requireConfigDir, type Context } from './context.js';
@@ -38,20 +40,37 @@ export function planContext(opts: NetworkOptions, ctx: Context): PlanContext {
   };
 }
 
-export function planAll(opts: NetworkOptions, ctx: Context): BridgePlan[] {
+export async function planAll(opts: NetworkOptions, ctx: Context): Promise<AttachmentPlan[]> {
   const pctx = planContext(opts, ctx);
   if (!pctx.dnsAvailable && opts.attachments.some((a) => a.network.dns_enabled)) {
     ctx.log.info(`dns disabled because the DNS server ${ctx.dnsBinary} does not exist`);
   }
-  return opts.attachments.map((a) => planAttachment(a, pctx));
+  const plans: AttachmentPlan[] = [];
+  for (const a of opts.attachments) plans.push(await planAttachment(a, pctx, ctx.pluginDirs));
+  return plans;
+}
+
+export function bridgePlans(plans: AttachmentPlan[]): BridgePlan[] {
+  return plans.filter((p): p is BridgePlan => p.driver === 'bridge');
+}
+
+/** What a plugin gets on stdin for setup and teardown (netavark's NetworkPluginExec). */
+export function pluginInput(opts: NetworkOptions, plan: PluginPlan) {
+  return {
+    container_id: opts.containerId,
+    container_name: opts.containerName,
+    port_mappings: opts.portMappings,
+    network: plan.attachment.network,
+    network_options: plan.attachment.opts,
+  };
 }
 
 export function lockPath(configDir: string): string {
   return join(configDir, 'skiff.lock');
 }
 
-export async function firewallFor(plans: BridgePlan[], ctx: Context, configDir: string): Promise<FirewallDriver | undefined> {
-  if (!plans.some((p) => p.firewall)) return undefined;
+export async function firewallFor(plans: AttachmentPlan[], ctx: Context, configDir: string): Promise<FirewallDriver | undefined> {
+  if (!bridgePlans(plans).some((p) => p.firewall)) return undefined;
   return selectFirewallDriver(ctx.firewallDriver, { configDir, rootless: ctx.rootless });
 }
 
@@ -61,10 +80,10 @@ export async function setup(ctx: Context, nsPath: string, input: string): Promis
   for (const w of opts.warnings) ctx.log.warn(w);
   const ns = openNetns(nsPath);
   try {
-    const plans = planAll(opts, ctx);
-    checkDnsLoop(plans, opts);
+    const plans = await planAll(opts, ctx);
+    checkDnsLoop(bridgePlans(plans), opts);
     const fw = await firewallFor(plans, ctx, configDir);
-    return await withLock(lockPath(configDir), () => applySetup(ctx, configDir, opts, plans, ns, fw));
+    return await withLock(lockPath(configDir), () => applySetup(ctx, configDir, opts, plans, ns, nsPath, fw));
   } finally {
     ns.close();
   }
@@ -74,8 +93,9 @@ async function applySetup(
   ctx: Context,
   configDir: string,
   opts: NetworkOptions,
-  plans: BridgePlan[],
+  plans: AttachmentPlan[],
   ns: NetnsHandle,
+  nsPath: string,
   fw: FirewallDriver | undefined,
 ): Promise<Record<string, StatusBlock>> {
   const { log } = ctx;
@@ -91,23 +111,27 @@ async function applySetup(
     if (lo && !lo.up) await ctr.setUp(1);
     for (const plan of plans) {
       current = plan.attachment.name;
-      const env = { host, ctr, ns, log };
-      const r = await setupBridge(plan, env, undo);
-      if (fw && plan.firewall) {
-        const net = plan.firewall;
-        await fw.setupNetwork(net);
-        if (r.createdBridge) undo.push(`remove firewall rules of network ${net.networkName}`, () => fw.teardownNetwork(net, { complete: true }));
-        if (plan.ports) {
-          const pf = plan.ports;
-          await fw.setupPorts(pf);
-          undo.push(`remove port forwards of network ${net.networkName}`, () => fw.teardownPorts(pf));
+      const env: ApplyEnv = { host, ctr, ns, log };
+      switch (plan.driver) {
+        case 'bridge':
+          result[current] = await setupBridgeAttachment(plan, env, undo, fw, dnsBindIps);
+          break;
+        case 'macvlan':
+        case 'ipvlan':
+          result[current] = statusBlock(plan, (await setupVlan(plan, env, undo)).mac);
+          break;
+        case 'plugin': {
+          const { pluginSetup, pluginTeardown } = await import('../drivers/plugin.js');
+          const input = pluginInput(opts, plan);
+          const sb = await pluginSetup(plan.path, nsPath, input);
+          undo.push(`tear down plugin network ${current}`, () => pluginTeardown(plan.path, nsPath, input));
+          result[current] = sb as StatusBlock;
+          break;
         }
       }
-      if (plan.dns && !plan.managed) dnsBindIps.set(plan.attachment.name, r.bridgeIps);
-      result[plan.attachment.name] = statusBlock(plan, r.mac, plan.dns && !plan.managed ? r.bridgeIps : undefined);
     }
     current = '';
-    await commitDns(ctx, configDir, opts, plans, dnsBindIps);
+    await commitDns(ctx, configDir, opts, bridgePlans(plans), dnsBindIps);
   } catch (e) {
     await undo.run(log);
     throw current ? wrap(`setup network ${current}`, e) : e;
@@ -116,4 +140,27 @@ async function applySetup(
     ctr.close();
   }
   return result;
+}
+
+async function setupBridgeAttachment(
+  plan: BridgePlan,
+  env: ApplyEnv,
+  undo: Undo,
+  fw: FirewallDriver | undefined,
+  dnsBindIps: Map<string, string[]>,
+): Promise<StatusBlock> {
+  const r = await setupBridge(plan, env, undo);
+  if (fw && plan.firewall) {
+    const net = plan.firewall;
+    await fw.setupNetwork(net);
+    if (r.createdBridge) undo.push(`remove firewall rules of network ${net.networkName}`, () => fw.teardownNetwork(net, { complete: true }));
+    if (plan.ports) {
+      const pf = plan.ports;
+      await fw.setupPorts(pf);
+      undo.push(`remove port forwards of network ${net.networkName}`, () => fw.teardownPorts(pf));
+    }
+  }
+  // unmanaged bridges: DNS listens on whatever addresses the bridge has
+  if (plan.dns && !plan.managed) dnsBindIps.set(plan.attachment.name, r.bridgeIps);
+  return statusBlock(plan, r.mac, plan.dns && !plan.managed ? r.bridgeIps : undefined);
 }

@@ -1,6 +1,12 @@
 // The StatusBlock map printed by `setup` (contract §1.6): one entry per network,
 // exactly one interface each, addresses with the subnet prefix.
-import type { BridgePlan } from '../drivers/plan.js';
+import type { StatusSubnet } from '../drivers/plan.js';
+
+/** What a built-in driver's plan knows about its result. */
+export interface StatusSource {
+  containerIf: string;
+  status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
+}
 
 export interface StatusBlock {
   dns_search_domains: string[];
@@ -8,7 +14,7 @@ export interface StatusBlock {
   interfaces: Record<string, { mac_address: string; subnets: { gateway?: string; ipnet: string }[] }>;
 }
 
-export function statusBlock(plan: BridgePlan, mac: string, dnsServerIps = plan.status.dnsServerIps): StatusBlock {
+export function statusBlock(plan: StatusSource, mac: string, dnsServerIps = plan.status.dnsServerIps): StatusBlock {
   return {
     dns_search_domains: plan.status.dnsSearchDomains,
     dns_server_ips: dnsServerIps,

@@ -6,16 +6,19 @@ import { withLock } from '../lib/lock.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
 import type { Netlink } from '../netlink/netlink.js';
-import { removeBridge, teardownBridgeLinks } from '../drivers/bridge-apply.js';
+import { removeBridge, teardownBridgeLinks, type ApplyEnv } from '../drivers/bridge-apply.js';
+import { teardownVlan } from '../drivers/vlan-apply.js';
+import type { BridgePlan } from '../drivers/plan.js';
+import type { FirewallDriver } from '../../firewall/firewall.js';
 import { requireConfigDir, type Context } from './context.js';
-import { firewallFor, loadOptions, lockPath, planAll } from './setup.js';
+import { bridgePlans, firewallFor, loadOptions, lockPath, planAll, pluginInput } from './setup.js';
 import { removeDns } from './dns.js';
 
 export async function teardown(ctx: Context, nsPath: string, input: string): Promise<void> {
   const { log } = ctx;
   const configDir = requireConfigDir(ctx, 'teardown');
   const opts = loadOptions(input);
-  const plans = planAll(opts, ctx);
+  const plans = await planAll(opts, ctx);
   let ns: NetnsHandle | undefined;
   try {
     ns = openNetns(nsPath);
@@ -35,7 +38,7 @@ export async function teardown(ctx: Context, nsPath: string, input: string): Pro
   try {
     await withLock(lockPath(configDir), async () => {
       // names go first, so no container resolves an address that is being removed
-      await attempt('remove DNS entries', () => removeDns(ctx, configDir, opts, plans));
+      await attempt('remove DNS entries', () => removeDns(ctx, configDir, opts, bridgePlans(plans)));
       const host = await openNetlink();
       let ctr: Netlink | undefined;
       if (ns) {
@@ -47,20 +50,22 @@ export async function teardown(ctx: Context, nsPath: string, input: string): Pro
       try {
         for (const plan of plans) {
           const name = plan.attachment.name;
-          const env = { host, ctr, ns, log };
-          if (fw && plan.ports) {
-            const pf = plan.ports;
-            await attempt(`remove port forwards of network ${name}`, () => fw.teardownPorts(pf));
+          const env: ApplyEnv = { host, ctr, ns, log };
+          switch (plan.driver) {
+            case 'bridge':
+              await teardownBridgeAttachment(plan, env, fw, attempt);
+              break;
+            case 'macvlan':
+            case 'ipvlan':
+              await attempt(`remove interface ${plan.containerIf} of network ${name}`, () => teardownVlan(plan, env));
+              break;
+            case 'plugin':
+              await attempt(`tear down network ${name}`, async () => {
+                const { pluginTeardown } = await import('../drivers/plugin.js');
+                await pluginTeardown(plan.path, nsPath, pluginInput(opts, plan));
+              });
+              break;
           }
-          let bridgeEmpty = false;
-          await attempt(`remove interface ${plan.containerIf} of network ${name}`, async () => {
-            bridgeEmpty = (await teardownBridgeLinks(plan, env)).bridgeEmpty;
-          });
-          if (fw && plan.firewall) {
-            const net = plan.firewall;
-            await attempt(`remove firewall rules of network ${name}`, () => fw.teardownNetwork(net, { complete: bridgeEmpty && plan.managed }));
-          }
-          if (bridgeEmpty) await attempt(`remove bridge ${plan.bridge}`, () => removeBridge(plan, env));
         }
       } finally {
         host.close();
@@ -71,4 +76,27 @@ export async function teardown(ctx: Context, nsPath: string, input: string): Pro
     ns?.close();
   }
   throwCollected(errors);
+}
+
+async function teardownBridgeAttachment(
+  plan: BridgePlan,
+  env: ApplyEnv,
+  fw: FirewallDriver | undefined,
+  attempt: (what: string, fn: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const name = plan.attachment.name;
+  if (fw && plan.ports) {
+    const pf = plan.ports;
+    await attempt(`remove port forwards of network ${name}`, () => fw.teardownPorts(pf));
+  }
+  let bridgeEmpty = false;
+  await attempt(`remove interface ${plan.containerIf} of network ${name}`, async () => {
+    bridgeEmpty = (await teardownBridgeLinks(plan, env)).bridgeEmpty;
+  });
+  // firewall rules go before the bridge (nv 2.1 #1482)
+  if (fw && plan.firewall) {
+    const net = plan.firewall;
+    await attempt(`remove firewall rules of network ${name}`, () => fw.teardownNetwork(net, { complete: bridgeEmpty && plan.managed }));
+  }
+  if (bridgeEmpty) await attempt(`remove bridge ${plan.bridge}`, () => removeBridge(plan, env));
 }

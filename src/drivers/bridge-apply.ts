@@ -27,7 +27,7 @@ export interface BridgeSetupResult {
   bridgeIps: string[];
 }
 
-function applySysctls(list: Sysctl[], log: Log): void {
+export function applySysctls(list: Sysctl[], log: Log): void {
   for (const s of list) {
     try {
       if (writeSysctl(s.key, s.value) === 'changed') log.debug(`set sysctl ${s.key}=${s.value}`);
@@ -39,16 +39,20 @@ function applySysctls(list: Sysctl[], log: Log): void {
   }
 }
 
-/** MTU of the interface that carries the host's default route (IPv4 first), if any. */
-async function defaultRouteMtu(host: Netlink): Promise<number | undefined> {
+/** The interface that carries the host's default route (IPv4 first), if any. */
+export async function defaultRouteLink(host: Netlink): Promise<Link | undefined> {
   for (const family of [4, 6] as const) {
     const r = (await host.routes(family)).find((x) => x.table === 254 && (x.destination === '0.0.0.0/0' || x.destination === '::/0'));
     if (r?.linkIndex !== undefined) {
       const l = await host.getLinkByIndex(r.linkIndex);
-      if (l) return l.mtu;
+      if (l) return l;
     }
   }
   return undefined;
+}
+
+async function defaultRouteMtu(host: Netlink): Promise<number | undefined> {
+  return (await defaultRouteLink(host))?.mtu;
 }
 
 async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): Promise<{ link: Link; created: boolean }> {

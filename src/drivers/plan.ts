@@ -4,6 +4,7 @@ import type { Attachment } from '../../configs/network-options.js';
 import type { PortMapping } from '../../configs/port-mapping.js';
 import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';
 import type { RouteSpec } from '../netlink/netlink.js';
+import type { VlanPlan } from './vlan-plan.js';
 
 export interface Sysctl {
   key: string;
@@ -63,7 +64,15 @@ export interface BridgePlan {
   status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
 }
 
-export type AttachmentPlan = BridgePlan;
+/** A network whose driver is an external plugin (contract §1.13). */
+export interface PluginPlan {
+  driver: 'plugin';
+  attachment: Attachment;
+  /** the plugin executable */
+  path: string;
+}
+
+export type AttachmentPlan = BridgePlan | VlanPlan | PluginPlan;
 
 export interface PlanContext {
   containerId: string;

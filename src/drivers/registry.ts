@@ -1,17 +1,24 @@
-// Picks the driver for an attachment. Built-in: bridge. Anything else is a
-// plugin looked up in --plugin-directory (or unknown).
-import { ConfigError } from '../lib/errors.js';
+// Picks the driver for an attachment. Built-in: bridge, macvlan, ipvlan.
+// Anything else is a plugin looked up in --plugin-directory; the plugin module
+// (and its schemas) is loaded only when such a network shows up.
 import type { Attachment } from '../../configs/network-options.js';
 import { planBridge } from './bridge-plan.js';
+import { planVlan } from './vlan-plan.js';
 import type { AttachmentPlan, PlanContext } from './plan.js';
 
-export function planAttachment(att: Attachment, ctx: PlanContext): AttachmentPlan {
-  switch (att.network.driver) {
+export async function planAttachment(att: Attachment, ctx: PlanContext, pluginDirs: readonly string[]): Promise<AttachmentPlan> {
+  const driver = att.network.driver;
+  switch (driver) {
     case 'bridge':
       return planBridge(att, ctx);
-    default:
-      throw new ConfigError(`unknown network driver ${JSON.stringify(att.network.driver)}`, {
-        hint: `network_info.${att.name}.driver: skiff supports "bridge"`,
-      });
+    case 'macvlan':
+    case 'ipvlan':
+      return planVlan(att, ctx);
+    default: {
+      const { findPlugin, unknownDriverError } = await import('./plugin.js');
+      const path = findPlugin(pluginDirs, driver);
+      if (!path) throw unknownDriverError(driver, pluginDirs);
+      return { driver: 'plugin', attachment: att, path };
+    }
   }
 }

@@ -3,65 +3,11 @@
 // result is read back with `ip -j` and /proc/sys.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, needRoot, REPO, skiff, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { createNetns, needRoot, REPO, skiff, uniq, type Netns } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
-
-interface IpLink { ifname: string; ifindex: number; master?: string; mtu: number; address: string; operstate: string; flags: string[]; linkinfo?: { info_kind?: string } }
-interface IpAddr { ifname: string; addr_info: { local: string; prefixlen: number; family: string }[] }
-interface IpRoute { dst: string; gateway?: string; dev?: string; metric?: number; type?: string }
-
-class Host {
-  readonly ns: Netns;
-  readonly config: string;
-  private readonly containers: Netns[] = [];
-  constructor() {
-    this.ns = createNetns('skh');
-    this.config = `/run/skiff-test/${this.ns.name}`;
-    mkdirSync(this.config, { recursive: true });
-  }
-  container(): Netns {
-    const c = createNetns('skc');
-    this.containers.push(c);
-    return c;
-  }
-  run(cmd: 'setup' | 'teardown', ctr: Netns | string, input: unknown, extra: string[] = []): RunResult {
-    const path = typeof ctr === 'string' ? ctr : ctr.path;
-    return skiff(this.ns, ['--config', this.config, '--firewall-driver', 'none', '--aardvark-binary', '/nonexistent/dns', ...extra, cmd, path], {
-      input: JSON.stringify(input),
-    });
-  }
-  setup(ctr: Netns, input: unknown): Record<string, any> {
-    const r = this.run('setup', ctr, input);
-    assert.equal(r.code, 0, `setup failed: ${r.stdout} ${r.stderr}`);
-    return JSON.parse(r.stdout) as Record<string, any>;
-  }
-  teardown(ctr: Netns | string, input: unknown): void {
-    const r = this.run('teardown', ctr, input);
-    assert.equal(r.code, 0, `teardown failed: ${r.stdout} ${r.stderr}`);
-    assert.equal(r.stdout, '');
-  }
-  links(): IpLink[] {
-    return this.ns.ipJson<IpLink[]>(['-d', 'link', 'show']);
-  }
-  linkNames(): string[] {
-    return this.links().map((l) => l.ifname).sort();
-  }
-  destroy(): void {
-    for (const c of this.containers) c.destroy();
-    this.ns.destroy();
-    rmSync(this.config, { recursive: true, force: true });
-  }
-}
-
-function addrs(ns: Netns, dev: string): string[] {
-  return ns.ipJson<IpAddr[]>(['addr', 'show', 'dev', dev]).flatMap((a) => a.addr_info.filter((i) => !i.local.startsWith('fe80')).map((i) => `${i.local}/${i.prefixlen}`));
-}
-
-function ping(from: Netns, ip: string): boolean {
-  return from.run('ping', [ip.includes(':') ? '-6' : '-4', '-c1', '-W2', ip]).code === 0;
-}
+import { addrs, Host, ping, type IpLink, type IpRoute } from '../../helpers/host.js';
 
 const net = (name: string, bridge: string, over: Partial<NetSpec> = {}): NetSpec => ({
   name,
