@@ -32,7 +32,7 @@ function rawSocketClass(): RawCtor {
   return Raw;
 }
 
-/** The kernel refused a request: errno plus the flags of the reply, for callers that inspect them. */
+/** The kernel refused a request with this (positive) errno. */
 class KernelError extends Error {
   constructor(readonly errno: number) {
     super(errnoText(errno));
@@ -84,7 +84,7 @@ class RtnlSocket {
     if (this.closed) return Promise.reject(new Error('netlink socket is closed'));
     const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new KernelError(110)), REPLY_TIMEOUT_MS);
+      const timer = setTimeout(() => done(Object.assign(new Error(`no reply from the kernel within ${REPLY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), REPLY_TIMEOUT_MS);
       timer.unref();
       const done = (err: Error | undefined, r?: { replies: Buffer[]; interrupted: boolean }): void => {
         clearTimeout(timer);
@@ -94,10 +94,14 @@ class RtnlSocket {
         else resolve(r!);
       };
       this.pending.set(seq, { replies: [], interrupted: false, resolve: (r) => done(undefined, r), reject: done });
-      this.sock.ref();
-      this.sock.send(encodeMessage(type, flags | NLM_F_REQUEST | NLM_F_ACK, seq, body), {}, (err) => {
-        if (err) done(err);
-      });
+      try {
+        this.sock.ref();
+        this.sock.send(encodeMessage(type, flags | NLM_F_REQUEST | NLM_F_ACK, seq, body), {}, (err) => {
+          if (err) done(err);
+        });
+      } catch (e) {
+        done(e as Error); // the native side closed the socket after a poll error
+      }
     });
   }
 

@@ -29,9 +29,10 @@ export function readSysctl(key: string): string {
 
 /** Writes `value` unless the current value already matches. */
 export function writeSysctl(key: string, value: string): 'changed' | 'unchanged' {
-  if (readSysctl(key) === value.trim()) return 'unchanged';
+  const path = sysctlPath(key);
   try {
-    writeFileSync(sysctlPath(key), value);
+    if (readFileSync(path, 'utf8').trim() === value.trim()) return 'unchanged';
+    writeFileSync(path, value);
   } catch (e) {
     throw sysctlError('write', key, e, value);
   }

@@ -92,10 +92,17 @@ describe('netns', { skip: needRoot }, () => {
       assert.ok(e instanceof SysctlError);
       assert.equal(e.key, 'net/ipv4/conf/sk-nope/arp_notify');
       assert.equal(e.errno, 'ENOENT');
-      assert.equal(e.message, 'failed to read sysctl net/ipv4/conf/sk-nope/arp_notify: No such file or directory (os error 2)');
+      assert.equal(e.message, 'failed to set sysctl net/ipv4/conf/sk-nope/arp_notify to 1: No such file or directory (os error 2)');
+      return true;
+    });
+    assert.throws(() => readSysctl('net/ipv4/sk-nope'), (e: unknown) => {
+      assert.ok(e instanceof SysctlError);
+      assert.equal(e.errno, 'ENOENT');
+      assert.equal(e.message, 'failed to read sysctl net/ipv4/sk-nope: No such file or directory (os error 2)');
       return true;
     });
     assert.throws(() => readSysctl('../etc/passwd'), (e: unknown) => e instanceof SysctlError && e.errno === 'EINVAL');
+    assert.throws(() => writeSysctl('net.ipv4.ip_forward', '1'), (e: unknown) => e instanceof SysctlError && e.errno === 'ENOENT');
   });
 
   test('openNetlinkIn: the socket sees that namespace and keeps working after we switch back', async () => {
