@@ -2,7 +2,8 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 const entries = Object.fromEntries(
@@ -60,5 +61,8 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // esbuild's ESM output needs `require` for the CommonJS packages it inlines.
-  banner: { js: "import { createRequire as __skiffCreateRequire } from 'node:module'; const require = __skiffCreateRequire(import.meta.url);" },
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __skiffCreateRequire } from 'node:module'; const require = __skiffCreateRequire(import.meta.url);" },
 });
+
+// the bundles are executables too: skiff starts dist/skiff-dns.mjs directly
+for (const name of Object.keys(entries)) chmodSync(join(process.env.SKIFF_DIST_DIR ?? 'dist', `${name}.mjs`), 0o755);

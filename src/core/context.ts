@@ -27,10 +27,18 @@ export interface GlobalFlags {
   pluginDirectory?: string[];
 }
 
-/** Skiff's own DNS server, beside this bundle: <repo>/bin/skiff-dns. */
+/**
+ * Skiff's own DNS server: the skiff-dns bundle beside this one (dist/), else
+ * the bin/ shim, else the reference's path.
+ */
 export function defaultDnsBinary(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, '..', 'bin', 'skiff-dns'), join(here, '..', '..', 'bin', 'skiff-dns'), join(here, '..', '..', '..', 'bin', 'skiff-dns')]) {
+  for (const candidate of [
+    join(here, 'skiff-dns.mjs'),
+    join(here, '..', 'skiff-dns.mjs'),
+    join(here, '..', 'bin', 'skiff-dns'),
+    join(here, '..', '..', 'bin', 'skiff-dns'),
+  ]) {
     if (existsSync(candidate)) return candidate;
   }
   return '/usr/libexec/podman/aardvark-dns';
