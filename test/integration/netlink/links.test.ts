@@ -183,6 +183,20 @@ describe('netlink links', { skip: needRoot }, () => {
     assert.equal(byIndex?.name, 'lo');
   });
 
+  test('links() over a dump that spans many datagrams', async () => {
+    const c = await nlNetns();
+    try {
+      const names = Array.from({ length: 120 }, (_, i) => `skb${i}`);
+      await Promise.all(names.map((name) => c.nl.createBridge({ name })));
+      const mine = (await c.nl.links()).map((l) => l.name);
+      const ip = c.ns.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname);
+      assert.equal(mine.length, 121);
+      assert.deepEqual([...mine].sort(), [...ip].sort());
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('a closed facade rejects instead of hanging', async () => {
     const c = await nlNetns();
     c.nl.close();

@@ -146,6 +146,22 @@ describe('netlink routes', { skip: needRoot }, () => {
     assert.equal(find(ipRoutes(a.ns, 6), 'default', { metric: 100 }), undefined);
   });
 
+  test('routes() over a dump that spans many datagrams', async () => {
+    const specs: RouteSpec[] = [];
+    for (let i = 0; i < 400; i++) {
+      specs.push({ destination: `100.64.${i >> 8}.${i & 0xff}/32`, type: 'blackhole' });
+      specs.push({ destination: `fd99:${i.toString(16)}::/64`, type: 'blackhole' });
+    }
+    await Promise.all(specs.map((r) => a.nl.addRoute(r)));
+    const mine = await a.nl.routes();
+    for (const family of [4, 6] as const) {
+      const viaIp = ipRoutes(a.ns, family).filter((r) => r.type === 'blackhole').length;
+      assert.equal(mine.filter((r) => r.family === family && r.type === 'blackhole').length, viaIp);
+    }
+    assert.ok(mine.filter((r) => r.destination.startsWith('100.64.')).length === 400);
+    assert.ok(mine.filter((r) => r.destination.startsWith('fd99:')).length === 400);
+  });
+
   test('gateway of the wrong family: EINVAL before the kernel', async () => {
     await assert.rejects(a.nl.addRoute({ destination: '0.0.0.0/0', gateway: 'fd91::fe' }), (e: unknown) => {
       assert.ok(e instanceof NetlinkError);
