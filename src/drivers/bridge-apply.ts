@@ -76,8 +76,8 @@ async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): P
     await host.createBridge({ name: plan.bridge, ...(mtu ? { mtu } : {}), ...(plan.vlan !== undefined ? { vlanFiltering: true } : {}) });
   } catch (e) {
     if (e instanceof NetlinkError && e.errno === 'EEXIST') return ensureBridge(plan, env, undo); // created concurrently by someone else
-    if (plan.vlan !== undefined) throw wrap(`create bridge ${plan.bridge} with VLAN filtering (vlan=${plan.vlan})`, e);
-    throw wrap(`create bridge ${plan.bridge}`, e);
+    // the facade's message already names the bridge and, for EOPNOTSUPP, the missing VLAN filtering
+    throw e;
   }
   undo.push(`delete bridge ${plan.bridge}`, () => host.deleteLink(plan.bridge));
   const link = await host.getLink(plan.bridge);
