@@ -126,6 +126,7 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
 
 if (process.env.SKIFF_NO_MAIN !== '1') {
   // podman lets SIGTERM reach us; teardown must still finish (netavark ignores it too)
-  const code = await run(process.argv.slice(2));
-  process.exitCode = code;
+  void run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
