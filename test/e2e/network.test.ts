@@ -1,0 +1,101 @@
+// podman network create variants, then podman run on them: the container's
+// address, routes, MTU and resolv.conf, and the host side (bridge address).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { firewallSkip, PodmanHost, podmanSkip } from '../helpers/podman.js';
+import { ctrAddrs, ctrMtu, ctrRoutes, resolvConf, resolves } from './lib.js';
+
+const skip = podmanSkip();
+
+describe('e2e: podman network create + run', { skip }, () => {
+  let ph: PodmanHost;
+  before(async () => {
+    ph = await PodmanHost.start('enet');
+  });
+  after(async () => {
+    await ph?.destroy();
+  });
+
+  test('IPv4 network with custom subnet and gateway', () => {
+    ph.ok(['network', 'create', '--subnet', '10.91.0.0/24', '--gateway', '10.91.0.254', 'v4net']);
+    ph.runDetached({ name: 'v4c', args: ['--network', 'v4net'] });
+    const addrs = ctrAddrs(ph, 'v4c');
+    const v4 = addrs.filter((a) => a.family === 'inet');
+    assert.equal(v4.length, 1, JSON.stringify(addrs));
+    assert.match(v4[0]!.local, /^10\.91\.0\.\d+$/);
+    assert.notEqual(v4[0]!.local, '10.91.0.254');
+    assert.equal(v4[0]!.prefixlen, 24);
+    const routes = ctrRoutes(ph, 'v4c', '-4');
+    assert.ok(routes.some((r) => r.dst === 'default' && r.gateway === '10.91.0.254'), JSON.stringify(routes));
+    const rc = resolvConf(ph, 'v4c');
+    assert.equal(rc.nameservers[0], '10.91.0.254', rc.text);
+    assert.ok(rc.search.includes('dns.podman'), rc.text);
+    // the host side: a bridge holding the gateway address
+    const hostAddrs = ph.ipJson<{ ifname: string; addr_info: { local: string }[] }[]>(['addr', 'show']);
+    assert.ok(hostAddrs.some((l) => l.addr_info.some((a) => a.local === '10.91.0.254')), 'gateway address on a host bridge');
+    // podman's own view agrees with the kernel's
+    const info = ph.inspect<{ NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string }> } }>('v4c');
+    assert.equal(info.NetworkSettings.Networks.v4net?.IPAddress, v4[0]!.local);
+    assert.equal(info.NetworkSettings.Networks.v4net?.Gateway, '10.91.0.254');
+  });
+
+  test('dual-stack network: both families, both default routes', () => {
+    ph.ok(['network', 'create', '--ipv6', '--subnet', '10.92.0.0/24', '--subnet', 'fd00:92::/64', 'dsnet']);
+    ph.runDetached({ name: 'dsc', args: ['--network', 'dsnet'] });
+    const addrs = ctrAddrs(ph, 'dsc');
+    assert.ok(addrs.some((a) => a.family === 'inet' && a.local.startsWith('10.92.0.')), JSON.stringify(addrs));
+    assert.ok(addrs.some((a) => a.family === 'inet6' && a.local.startsWith('fd00:92::') && a.prefixlen === 64), JSON.stringify(addrs));
+    assert.ok(ctrRoutes(ph, 'dsc', '-4').some((r) => r.dst === 'default' && r.gateway === '10.92.0.1'));
+    assert.ok(ctrRoutes(ph, 'dsc', '-6').some((r) => r.dst === 'default' && r.gateway === 'fd00:92::1'));
+    const rc = resolvConf(ph, 'dsc');
+    assert.equal(rc.nameservers[0], '10.92.0.1', rc.text);
+    // the v6 gateway answers pings (the bridge has it)
+    const p = ph.exec('dsc', 'ping -6 -c1 -W2 fd00:92::1');
+    assert.equal(p.code, 0, p.stdout + p.stderr);
+  });
+
+  test('--internal: no default route, names still resolve', () => {
+    ph.ok(['network', 'create', '--internal', '--subnet', '10.93.0.0/24', 'intnet']);
+    ph.runDetached({ name: 'int1', args: ['--network', 'intnet'] });
+    ph.runDetached({ name: 'int2', args: ['--network', 'intnet'] });
+    const routes = ctrRoutes(ph, 'int1', '-4');
+    assert.ok(!routes.some((r) => r.dst === 'default'), `no default route expected: ${JSON.stringify(routes)}`);
+    assert.ok(routes.some((r) => r.dst === '10.93.0.0/24'));
+    const rc = resolvConf(ph, 'int1');
+    assert.equal(rc.nameservers[0], '10.93.0.1', rc.text);
+    const ip2 = ctrAddrs(ph, 'int2').find((a) => a.family === 'inet')?.local;
+    assert.deepEqual(resolves(ph, 'int1', 'int2'), [ip2]);
+  });
+
+  test('--disable-dns: no podman DNS in resolv.conf, no DNS config for the network', () => {
+    ph.ok(['network', 'create', '--disable-dns', '--subnet', '10.94.0.0/24', 'nodnsnet']);
+    ph.runDetached({ name: 'nodns', args: ['--network', 'nodnsnet'] });
+    const rc = resolvConf(ph, 'nodns');
+    assert.ok(!rc.nameservers.includes('10.94.0.1'), rc.text);
+    assert.ok(!rc.search.includes('dns.podman'), rc.text);
+    assert.ok(!ph.stateFiles().some((f) => f.endsWith('/nodnsnet')), ph.stateFiles().join(' '));
+  });
+
+  test('-o mtu=1400: container and bridge use it', () => {
+    ph.ok(['network', 'create', '-o', 'mtu=1400', '--subnet', '10.95.0.0/24', 'mtunet']);
+    ph.runDetached({ name: 'mtuc', args: ['--network', 'mtunet'] });
+    assert.equal(ctrMtu(ph, 'mtuc'), 1400);
+    const bridge = ph.ipJson<{ ifname: string; mtu: number; addr_info: { local: string }[] }[]>(['addr', 'show']).find((l) =>
+      l.addr_info.some((a) => a.local === '10.95.0.1'),
+    );
+    assert.equal(bridge?.mtu, 1400);
+  });
+
+  test('-o isolate=true: containers on two isolated networks cannot reach each other', { skip: firewallSkip() }, () => {
+    ph.ok(['network', 'create', '-o', 'isolate=true', '--subnet', '10.96.0.0/24', 'isoa']);
+    ph.ok(['network', 'create', '-o', 'isolate=true', '--subnet', '10.97.0.0/24', 'isob']);
+    ph.runDetached({ name: 'isoa1', args: ['--network', 'isoa'] });
+    ph.runDetached({ name: 'isoa2', args: ['--network', 'isoa'] });
+    ph.runDetached({ name: 'isob1', args: ['--network', 'isob'] });
+    const a2 = ctrAddrs(ph, 'isoa2').find((a) => a.family === 'inet')!.local;
+    const b1 = ctrAddrs(ph, 'isob1').find((a) => a.family === 'inet')!.local;
+    assert.equal(ph.exec('isoa1', `ping -c1 -W2 ${a2}`).code, 0, 'same isolated network still works');
+    assert.notEqual(ph.exec('isoa1', `ping -c1 -W1 ${b1}`).code, 0, 'isolated networks must not reach each other');
+    assert.notEqual(ph.exec('isob1', `ping -c1 -W1 ${a2}`).code, 0, 'isolated networks must not reach each other');
+  });
+});
