@@ -6,10 +6,10 @@ import { ConfigError, NetlinkError, SkiffError, wrap } from '../lib/errors.js';
 import { writeFileAtomic, removeFile } from '../lib/atomic-write.js';
 import type { Log } from '../lib/log.js';
 import type { Link, Netlink } from '../netlink/netlink.js';
-import { runInNetns, type NetnsHandle } from '../netlink/netns.js';
-import { writeSysctl } from '../netlink/sysctl.js';
+import type { NetnsHandle } from '../netlink/netns.js';
+import { applySysctls, configureContainerLink, removeLinklessRoutes } from './container-link.js';
 import type { UndoStack } from '../core/undo.js';
-import type { BridgePlan, Sysctl } from './plan.js';
+import type { BridgePlan } from './plan.js';
 
 export interface ApplyEnv {
   host: Netlink;
@@ -25,18 +25,6 @@ export interface BridgeSetupResult {
   createdBridge: boolean;
   /** addresses the bridge actually has (the DNS bind addresses of unmanaged bridges) */
   bridgeIps: string[];
-}
-
-export function applySysctls(list: Sysctl[], log: Log): void {
-  for (const s of list) {
-    try {
-      if (writeSysctl(s.key, s.value) === 'changed') log.debug(`set sysctl ${s.key}=${s.value}`);
-    } catch (e) {
-      const code = (e as { errno?: string; code?: string }).errno ?? (e as NodeJS.ErrnoException).code;
-      if (s.optional && (code === 'ENOENT' || code === 'EROFS')) continue;
-      throw wrap(`set sysctl ${s.key}=${s.value}`, e);
-    }
-  }
 }
 
 /** The interface that carries the host's default route (IPv4 first), if any. */
@@ -140,16 +128,7 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
 
   const ctrLink = await ctr.getLink(plan.containerIf);
   if (!ctrLink) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace after creating it`);
-  runInNetns(ns, () => applySysctls(plan.containerSysctls, log));
-  for (const cidr of plan.containerAddrs) await ctr.addAddress({ linkIndex: ctrLink.index, cidr });
-  await ctr.setUp(ctrLink.index);
-  for (const r of plan.routes) {
-    try {
-      await ctr.addRoute(r.type === undefined || r.type === 'unicast' ? { ...r, linkIndex: ctrLink.index } : r);
-    } catch (e) {
-      throw wrap(`add route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''} in the container`, e);
-    }
-  }
+  await configureContainerLink(ctr, ns, ctrLink.index, plan, log);
   const bridgeIps = plan.managed
     ? plan.bridgeAddrs.map((a) => a.split('/')[0]!)
     : (await host.addresses(br.index)).map((a) => a.cidr.split('/')[0]!).filter((ip) => !ip.toLowerCase().startsWith('fe80:'));
@@ -160,9 +139,7 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
 export async function teardownBridgeLinks(plan: BridgePlan, env: ApplyEnv): Promise<{ bridgeEmpty: boolean }> {
   const { host, ctr } = env;
   if (ctr) {
-    for (const r of plan.routes) {
-      if (r.type && r.type !== 'unicast') await ctr.deleteRoute(r);
-    }
+    await removeLinklessRoutes(ctr, plan.routes);
     await ctr.deleteLink(plan.containerIf);
   }
   // the engine named the host end: if the container side was already gone, it may still be here

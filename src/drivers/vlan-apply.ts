@@ -2,9 +2,9 @@
 // parent and lands directly in the container namespace in the same request.
 import { ConfigError, NetlinkError, SkiffError, wrap } from '../lib/errors.js';
 import type { Netlink } from '../netlink/netlink.js';
-import { runInNetns } from '../netlink/netns.js';
 import type { UndoStack } from '../core/undo.js';
-import { applySysctls, defaultRouteLink, type ApplyEnv } from './bridge-apply.js';
+import { defaultRouteLink, type ApplyEnv } from './bridge-apply.js';
+import { configureContainerLink, removeLinklessRoutes } from './container-link.js';
 import type { VlanPlan } from './vlan-plan.js';
 
 async function parentLink(plan: VlanPlan, host: Netlink): Promise<{ index: number; name: string }> {
@@ -50,22 +50,13 @@ export async function setupVlan(plan: VlanPlan, env: ApplyEnv, undo: UndoStack):
   undo.push(`delete ${plan.driver} ${plan.containerIf}`, () => ctr.deleteLink(plan.containerIf));
   const link = await ctr.getLink(plan.containerIf);
   if (!link) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace after creating it`);
-  runInNetns(ns, () => applySysctls(plan.containerSysctls, log));
-  for (const cidr of plan.containerAddrs) await ctr.addAddress({ linkIndex: link.index, cidr });
-  await ctr.setUp(link.index);
-  for (const r of plan.routes) {
-    try {
-      await ctr.addRoute(r.type === undefined || r.type === 'unicast' ? { ...r, linkIndex: link.index } : r);
-    } catch (e) {
-      throw wrap(`add route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''} in the container`, e);
-    }
-  }
+  await configureContainerLink(ctr, ns, link.index, plan, log);
   return { mac: link.mac ?? '' };
 }
 
 export async function teardownVlan(plan: VlanPlan, env: ApplyEnv): Promise<void> {
   const { ctr } = env;
   if (!ctr) return; // the namespace, and the link with it, is gone
-  for (const r of plan.routes) if (r.type && r.type !== 'unicast') await ctr.deleteRoute(r);
+  await removeLinklessRoutes(ctr, plan.routes);
   await ctr.deleteLink(plan.containerIf);
 }
