@@ -2,7 +2,7 @@
 // bridge-plan.ts; this file only orders kernel calls and records undo steps.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, NetlinkError, SkiffError, wrap } from '../lib/errors.js';
+import { ConfigError, NetlinkError, SkiffError } from '../lib/errors.js';
 import { writeFileAtomic, removeFile } from '../lib/atomic-write.js';
 import type { Log } from '../lib/log.js';
 import type { Link, Netlink } from '../netlink/netlink.js';
