@@ -2,9 +2,11 @@
 // answer before the deadline (under 2 s in total), the caller gets `undefined`
 // and answers SERVFAIL. Instead of waiting out a per-server budget, the next
 // upstream is tried after a short stagger while the earlier ones may still
-// answer; the first good reply wins. UDP sockets are shared by all queries
-// (own random ids, replies matched by id, source and question), so forwarding
-// does not pay a socket per query.
+// answer; the first good reply wins. Each upstream has its own UDP socket,
+// shared by all queries to it (own random ids, replies matched by id, source
+// and question), so forwarding does not pay a socket per query — and an
+// upstream whose address does not resolve (packets queued for ARP fill that
+// socket's send buffer) cannot starve the others.
 import { createSocket, type Socket } from 'node:dgram';
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
@@ -33,8 +35,8 @@ interface Pending {
   fallback: Buffer | undefined;
   stagger: NodeJS.Timeout | undefined;
   deadline: NodeJS.Timeout;
-  /** the pools this query's id is registered in: one per family it uses */
-  pools: { udp4?: Pool; udp6?: Pool };
+  /** upstream → its socket; the query's id is registered in each */
+  pools: Map<string, Pool>;
   done: Done;
 }
 
@@ -46,14 +48,14 @@ interface Pool {
 const MAX_SENDS = 4;
 /** replies that mean "this upstream cannot help": SERVFAIL, NOTIMP, REFUSED */
 const RCODE_REFUSED_OR_FAIL = new Set([RCODE_SERVFAIL, 4, 5]);
-const POOL_FULL = 16384;
-const MAX_POOLS = 8;
+/** sockets for upstreams nobody asked for a while are closed beyond this many */
+const MAX_SOCKETS = 64;
 
 export class Forwarder {
   private readonly port: number;
   private readonly deadlineMs: number;
   private readonly staggerMs: number;
-  private readonly pools: { udp4: Pool[]; udp6: Pool[] } = { udp4: [], udp6: [] };
+  private readonly sockets = new Map<string, Pool>();
   private closed = false;
 
   constructor(o: UpstreamOptions = {}) {
@@ -65,14 +67,15 @@ export class Forwarder {
   /** Forwards a UDP query (`packet` is the client's bytes; not modified). */
   forwardUdp(packet: Buffer, qEnd: number, servers: readonly string[], done: Done): void {
     if (servers.length === 0 || this.closed) return done(undefined);
-    const pools: Pending['pools'] = {};
-    for (const s of servers) {
-      const fam = s.includes(':') ? 'udp6' : 'udp4';
-      pools[fam] ??= this.pool(fam);
-    }
-    const inUse = (id: number): boolean => !!(pools.udp4?.pending.has(id) || pools.udp6?.pending.has(id));
+    const pools = new Map<string, Pool>();
+    for (const s of servers) pools.set(s, this.socketFor(s));
+    const inUse = (id: number): boolean => {
+      for (const p of pools.values()) if (p.pending.has(id)) return true;
+      return false;
+    };
     let id = randomInt(0, 65536);
-    while (inUse(id)) id = (id + 1) & 0xffff;
+    for (let tries = 0; inUse(id) && tries < 65536; tries++) id = (id + 1) & 0xffff;
+    if (inUse(id)) return done(undefined); // 65536 queries in flight to one upstream: shed load
     const copy = Buffer.from(packet);
     setId(copy, id);
     const p: Pending = {
@@ -89,17 +92,22 @@ export class Forwarder {
       pools,
       done,
     };
-    pools.udp4?.pending.set(id, p);
-    pools.udp6?.pending.set(id, p);
+    for (const pool of pools.values()) pool.pending.set(id, p);
     this.sendNext(p);
   }
 
-  private pool(family: 'udp4' | 'udp6'): Pool {
-    const pools = this.pools[family];
-    let best: Pool | undefined;
-    for (const p of pools) if (!best || p.pending.size < best.pending.size) best = p;
-    if (best && (best.pending.size < POOL_FULL || pools.length >= MAX_POOLS)) return best;
-    const socket = createSocket({ type: family, reuseAddr: false });
+  private socketFor(server: string): Pool {
+    const have = this.sockets.get(server);
+    if (have) return have;
+    if (this.sockets.size >= MAX_SOCKETS) {
+      for (const [k, pool] of this.sockets) {
+        if (pool.pending.size > 0) continue;
+        pool.socket.close();
+        this.sockets.delete(k);
+        if (this.sockets.size < MAX_SOCKETS) break;
+      }
+    }
+    const socket = createSocket({ type: server.includes(':') ? 'udp6' : 'udp4' });
     const pool: Pool = { socket, pending: new Map() };
     socket.on('message', (msg, rinfo) => this.onReply(pool, msg, rinfo.address, rinfo.port));
     socket.on('error', () => {
@@ -107,7 +115,7 @@ export class Forwarder {
     });
     socket.bind(0);
     socket.unref();
-    pools.push(pool);
+    this.sockets.set(server, pool);
     return pool;
   }
 
@@ -117,8 +125,7 @@ export class Forwarder {
     const server = p.servers[p.sent % p.servers.length]!;
     p.sent++;
     p.asked.add(canonicalIp(server) ?? server);
-    const pool = server.includes(':') ? p.pools.udp6 : p.pools.udp4;
-    pool?.socket.send(p.packet, this.port, server, () => {
+    p.pools.get(server)?.socket.send(p.packet, this.port, server, () => {
       /* unreachable upstream: the stagger timer moves on */
     });
     p.stagger = setTimeout(() => this.sendNext(p), this.staggerMs);
@@ -141,10 +148,14 @@ export class Forwarder {
   }
 
   private finish(p: Pending, reply: Buffer | undefined): void {
-    const live = p.pools.udp4?.pending.get(p.id) === p || p.pools.udp6?.pending.get(p.id) === p;
+    let live = false;
+    for (const pool of p.pools.values()) {
+      if (pool.pending.get(p.id) === p) {
+        live = true;
+        pool.pending.delete(p.id);
+      }
+    }
     if (!live) return;
-    p.pools.udp4?.pending.delete(p.id);
-    p.pools.udp6?.pending.delete(p.id);
     clearTimeout(p.deadline);
     if (p.stagger) clearTimeout(p.stagger);
     if (reply) setId(reply, p.origId);
@@ -204,12 +215,10 @@ export class Forwarder {
 
   close(): void {
     this.closed = true;
-    for (const pools of [this.pools.udp4, this.pools.udp6]) {
-      for (const pool of pools) {
-        for (const p of [...pool.pending.values()]) this.finish(p, undefined);
-        pool.socket.close();
-      }
-      pools.length = 0;
+    for (const pool of this.sockets.values()) {
+      for (const p of [...pool.pending.values()]) this.finish(p, undefined);
+      pool.socket.close();
     }
+    this.sockets.clear();
   }
 }
