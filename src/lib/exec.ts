@@ -61,3 +61,53 @@ export function spawnDetached(
     });
   });
 }
+
+/**
+ * Starts a daemon that says it is ready by writing to fd 3 (e.g. slirp4netns
+ * `-r 3`). Resolves with its pid after the first byte; rejects when it exits
+ * first or stays silent for `timeoutMs` (then it is killed). Its stdout and
+ * stderr go to `logFd` (or nowhere), never to a pipe: a pipe would break, and
+ * the daemon die of SIGPIPE, once we exit.
+ */
+export function spawnReady(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs: number; logFd?: number; env?: NodeJS.ProcessEnv },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const out = opts.logFd ?? 'ignore';
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out, 'pipe'], env: opts.env ?? process.env });
+    const ready = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ready.destroy();
+      child.unref();
+      fn();
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      settle(() => reject(new SkiffError(`${cmd} was not ready within ${opts.timeoutMs} ms`, { code: 'SKIFF_ERR_EXEC_TIMEOUT' })));
+    }, opts.timeoutMs);
+    ready.on('data', () => settle(() => resolve(child.pid ?? -1)));
+    ready.on('error', () => {
+      /* reported through 'exit' */
+    });
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      settle(() =>
+        reject(new SkiffError(`failed to run ${cmd}: ${e.code === 'ENOENT' ? 'not found in PATH' : e.message}`, { code: 'SKIFF_ERR_EXEC', cause: e })),
+      ),
+    );
+    child.on('exit', (code, signal) =>
+      settle(() =>
+        reject(
+          new SkiffError(`${cmd} exited ${signal ? `on ${signal}` : `with code ${code}`} before it was ready`, {
+            code: 'SKIFF_ERR_EXEC_EXIT',
+          }),
+        ),
+      ),
+    );
+  });
+}

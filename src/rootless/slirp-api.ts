@@ -1,0 +1,74 @@
+// The slirp4netns API socket (slirp4netns(1) "API SOCKET"): one JSON request
+// per connection, then shutdown(SHUT_WR), then one JSON reply. The codecs are
+// pure; `call()` is the only socket code.
+import { createConnection } from 'node:net';
+import { z } from 'zod';
+import { SkiffError } from '../lib/errors.js';
+import type { HostFwd } from './ports.js';
+
+export type ApiRequest =
+  | { execute: 'add_hostfwd'; arguments: HostFwd & { guest_addr?: string } }
+  | { execute: 'remove_hostfwd'; arguments: { id: number } }
+  | { execute: 'list_hostfwd' };
+
+export const addHostFwd = (f: HostFwd): ApiRequest => ({ execute: 'add_hostfwd', arguments: { ...f } });
+export const removeHostFwd = (id: number): ApiRequest => ({ execute: 'remove_hostfwd', arguments: { id } });
+export const listHostFwd = (): ApiRequest => ({ execute: 'list_hostfwd' });
+
+const errorReply = z.object({ error: z.object({ desc: z.string().optional() }).passthrough() });
+const addReply = z.object({ return: z.object({ id: z.number().int() }) });
+const entrySchema = z.object({
+  id: z.number().int(),
+  proto: z.string(),
+  host_addr: z.string(),
+  host_port: z.number().int(),
+  guest_addr: z.string().optional(),
+  guest_port: z.number().int(),
+});
+const listReply = z.object({ return: z.object({ entries: z.array(entrySchema) }) });
+export type HostFwdEntry = z.infer<typeof entrySchema>;
+
+/** Parses a reply; an `{"error":...}` reply becomes a SkiffError with slirp4netns' description. */
+function decode<T>(text: string, schema: z.ZodType<T>, what: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SkiffError(`slirp4netns API ${what}: reply is not JSON: ${JSON.stringify(text.slice(0, 200))}`, { code: 'SKIFF_ERR_SLIRP_API' });
+  }
+  const err = errorReply.safeParse(raw);
+  if (err.success) {
+    throw new SkiffError(`slirp4netns API ${what}: ${err.data.error.desc ?? JSON.stringify(err.data.error)}`, { code: 'SKIFF_ERR_SLIRP_API' });
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new SkiffError(`slirp4netns API ${what}: unexpected reply ${text.slice(0, 200)}`, { code: 'SKIFF_ERR_SLIRP_API' });
+  return r.data;
+}
+
+export const decodeAdd = (text: string): number => decode(text, addReply, 'add_hostfwd').return.id;
+export const decodeList = (text: string): HostFwdEntry[] => decode(text, listReply, 'list_hostfwd').return.entries;
+export const decodeRemove = (text: string): void => {
+  decode(text, z.object({ return: z.unknown() }), 'remove_hostfwd');
+};
+
+/** One request/reply exchange on the API socket. */
+export function call(socketPath: string, req: ApiRequest, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sock = createConnection(socketPath);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new SkiffError(`slirp4netns API ${req.execute}: no reply from ${socketPath} within ${timeoutMs} ms`, { code: 'SKIFF_ERR_SLIRP_API' }));
+    }, timeoutMs);
+    sock.on('connect', () => sock.end(JSON.stringify(req))); // end() = write + shutdown(SHUT_WR)
+    sock.on('data', (b: Buffer) => chunks.push(b));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new SkiffError(`slirp4netns API ${req.execute}: cannot reach ${socketPath}: ${e.code ?? e.message}`, { code: 'SKIFF_ERR_SLIRP_API', cause: e }));
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}

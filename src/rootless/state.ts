@@ -1,0 +1,75 @@
+// Per-container state of the rootless adapter: which helper we started for a
+// netns, so that teardown stops exactly that one. One JSON file per netns,
+// keyed by a hash of the netns path (the namespace may be gone by teardown).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { portMappingSchema } from '../../configs/port-mapping.js';
+import { writeFileAtomic, removeFile } from '../lib/atomic-write.js';
+import { ConfigError, SkiffError } from '../lib/errors.js';
+
+/** `--config DIR`, else $XDG_RUNTIME_DIR/skiff (the per-user tmpfs, gone after logout/reboot). */
+export function stateDir(config: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (config !== undefined && config !== '') return config;
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'skiff');
+  throw new ConfigError('no state directory: pass --config DIR or set XDG_RUNTIME_DIR');
+}
+
+export interface StatePaths {
+  record: string;
+  pidFile: string;
+  apiSocket: string;
+  log: string;
+  lock: string;
+}
+
+// sun_path is 108 bytes including the NUL.
+const MAX_SOCKET_PATH = 107;
+
+export function statePaths(dir: string, netns: string): StatePaths {
+  const key = createHash('sha256').update(netns).digest('hex').slice(0, 16);
+  const base = join(dir, 'rootless', key);
+  const p = { record: `${base}.json`, pidFile: `${base}.pid`, apiSocket: `${base}.sock`, log: `${base}.log`, lock: `${base}.lock` };
+  if (Buffer.byteLength(p.apiSocket) > MAX_SOCKET_PATH) {
+    throw new ConfigError(`state directory ${dir} is too long for a unix socket path (${p.apiSocket}); use a shorter --config`);
+  }
+  return p;
+}
+
+const recordSchema = z.object({
+  version: z.literal(1),
+  backend: z.enum(['pasta', 'slirp4netns']),
+  netns: z.string(),
+  userns: z.string().optional(),
+  pid: z.number().int().positive(),
+  starttime: z.string(),
+  api_socket: z.string().optional(),
+  port_mappings: z.array(portMappingSchema),
+  result: z.record(z.string(), z.unknown()),
+});
+export type StateRecord = z.infer<typeof recordSchema>;
+
+export function readRecord(path: string): StateRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SkiffError(`cannot read rootless state ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return recordSchema.parse(JSON.parse(text));
+  } catch {
+    throw new SkiffError(`rootless state ${path} is corrupt`, { hint: 'Stop the helper by hand and remove the file' });
+  }
+}
+
+export function writeRecord(path: string, r: StateRecord): void {
+  writeFileAtomic(path, JSON.stringify(r) + '\n', 0o600);
+}
+
+/** Removes every file of this netns except the lock (still held by the caller). */
+export function removeState(p: StatePaths): void {
+  for (const f of [p.record, p.pidFile, p.apiSocket, p.log]) removeFile(f);
+}
