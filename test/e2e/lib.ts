@@ -75,14 +75,19 @@ export function resolvConf(ph: PodmanHost, ctr: string): ResolvConf {
   return { text, nameservers, search };
 }
 
+// busybox nslookup asks every nameserver of resolv.conf at once and fails if
+// any says NXDOMAIN; a libc resolver takes the first answer of the first one.
+// So ask the first nameserver only, like libc does.
+const FIRST_NS = `"$(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)"`;
+
 /**
  * The addresses `name` resolves to from inside `ctr` (busybox nslookup against
  * the container's first nameserver), [] when it does not resolve.
  */
 export function resolves(ph: PodmanHost, ctr: string, name: string, type: 'a' | 'aaaa' = 'a'): string[] {
-  const r = ph.exec(ctr, `timeout 5 nslookup -type=${type} ${name}`);
+  const r = ph.exec(ctr, `timeout 5 nslookup -type=${type} ${name} ${FIRST_NS}`);
   if (r.code !== 0) return [];
-  return parseNslookup(r.stdout);
+  return [...new Set(parseNslookup(r.stdout))];
 }
 
 /** Addresses from busybox nslookup output, skipping the "Server:/Address:" header. */
@@ -97,7 +102,7 @@ export function parseNslookup(out: string): string[] {
 
 /** Names a PTR lookup of `ip` returns from inside `ctr`. */
 export function reverse(ph: PodmanHost, ctr: string, ip: string): string[] {
-  const r = ph.exec(ctr, `timeout 5 nslookup ${ip}`);
+  const r = ph.exec(ctr, `timeout 5 nslookup ${ip} ${FIRST_NS}`);
   if (r.code !== 0) return [];
   return [...r.stdout.matchAll(/name = (\S+)/g)].map((m) => m[1]!.replace(/\.$/, ''));
 }

@@ -1,0 +1,85 @@
+// Published ports reached from another machine (the outside netns) and from
+// the host itself, the client address the container sees, and outbound
+// masquerade.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { firewallSkip, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
+
+const skip = podmanSkip() || firewallSkip();
+
+// busybox has no UDP server; socat from the machine is bind-mounted read-only.
+const SOCAT_MOUNTS = ['-v', '/usr/bin/socat:/usr/bin/socat:ro', '-v', '/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro', '-v', '/lib64:/lib64:ro'];
+const UDP_PORTS = [9000, 9001, 9002];
+
+describe('e2e: published ports and outbound NAT', { skip }, () => {
+  let ph: PodmanHost;
+  let server: ChildProcess | undefined;
+  before(async () => {
+    ph = await PodmanHost.start('eprt');
+    ph.ok(['network', 'create', '--subnet', '10.71.0.0/24', 'pnet']);
+    const udp = UDP_PORTS.map((p) => `socat -u UDP-RECV:${p} OPEN:/tmp/u${p},creat,append &`).join(' ');
+    ph.runDetached({
+      name: 'pweb',
+      args: ['--network', 'pnet', '-p', '8080:80', '-p', '127.0.0.1:8081:80', '-p', '9000-9002:9000-9002/udp', ...SOCAT_MOUNTS],
+      cmd: ['sh', '-c', `${udp} exec httpd -f -p 80 -h /www`],
+    });
+  });
+  after(async () => {
+    if (server?.pid !== undefined) server.kill('SIGKILL');
+    await ph?.destroy();
+  });
+
+  const wget = (from: 'outside' | 'host', url: string): { code: number; body: string } => {
+    const args = ['5', 'busybox', 'wget', '-qO-', url];
+    const r = from === 'outside' ? ph.outside.run('timeout', args) : ph.inHost('timeout', args);
+    return { code: r.code, body: r.stdout.trim() };
+  };
+
+  test('-p 8080:80 from the outside: the page, and the container sees the client address', async () => {
+    const r = await waitFor(() => {
+      const x = wget('outside', `http://${LINK.host4}:8080/`);
+      return x.code === 0 ? x : undefined;
+    });
+    assert.equal(r?.body, 'hello from skiff e2e');
+    const who = wget('outside', `http://${LINK.host4}:8080/cgi-bin/ip`);
+    assert.equal(who.code, 0);
+    // busybox httpd listens on a dual-stack socket: IPv4 peers show as [::ffff:a.b.c.d]
+    assert.equal(who.body.replace(/^\[::ffff:(.*)\]$/, '$1'), LINK.outside4, 'DNAT only: no source NAT on the way in');
+  });
+
+  test('-p 8080:80 from the host itself', () => {
+    const r = wget('host', `http://${LINK.host4}:8080/`);
+    assert.equal(r.code, 0);
+    assert.equal(r.body, 'hello from skiff e2e');
+  });
+
+  test('-p 127.0.0.1:8081:80: reachable on the host loopback only', () => {
+    const r = wget('host', 'http://127.0.0.1:8081/');
+    assert.equal(r.code, 0, 'host -> 127.0.0.1:8081');
+    assert.equal(r.body, 'hello from skiff e2e');
+    assert.notEqual(wget('outside', `http://${LINK.host4}:8081/`).code, 0, 'must not be published on other addresses');
+  });
+
+  test('-p 9000-9002:9000-9002/udp: every port of the range delivers', async () => {
+    for (const p of UDP_PORTS) {
+      const r = ph.outside.run('sh', ['-c', `echo dgram${p} | socat -u - UDP:${LINK.host4}:${p}`]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    for (const p of UDP_PORTS) {
+      const got = await waitFor(() => ph.exec('pweb', `cat /tmp/u${p} 2>/dev/null`).stdout.includes(`dgram${p}`), 5000);
+      assert.ok(got, `udp ${p} did not arrive in the container`);
+    }
+  });
+
+  test('outbound: a server outside sees the host address (masquerade)', async () => {
+    server = spawn('ip', ['netns', 'exec', ph.outside.name, 'socat', 'TCP-LISTEN:8090,reuseaddr,fork', 'SYSTEM:echo $SOCAT_PEERADDR'], {
+      stdio: 'ignore',
+    });
+    const out = await waitFor(() => {
+      const r = ph.exec('pweb', `timeout 5 nc ${LINK.outside4} 8090 </dev/null`);
+      return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+    }, 10_000, 200);
+    assert.equal(out, LINK.host4);
+  });
+});
