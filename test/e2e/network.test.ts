@@ -2,7 +2,7 @@
 // address, routes, MTU and resolv.conf, and the host side (bridge address).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firewallSkip, PodmanHost, podmanSkip } from '../helpers/podman.js';
+import { firewallSkip, LINK, PodmanHost, podmanSkip } from '../helpers/podman.js';
 import { ctrAddrs, ctrMtu, ctrRoutes, resolvConf, resolves } from './lib.js';
 
 const skip = podmanSkip();
@@ -14,6 +14,20 @@ describe('e2e: podman network create + run', { skip }, () => {
   });
   after(async () => {
     await ph?.destroy();
+  });
+
+  test('the selected backend is the one Podman runs', () => {
+    ph.ok(['network', 'create', '--subnet', '10.90.0.0/24', 'probe']);
+    ph.runDetached({ name: 'probe1', args: ['--network', 'probe'] });
+    const daemons = ph.dnsDaemons().map((p) => p.cmdline);
+    if (ph.backend === 'reference') {
+      assert.ok(daemons.some((c) => c.includes('/usr/lib/podman/aardvark-dns')), daemons.join('\n'));
+    } else {
+      assert.ok(daemons.some((c) => /skiff-dns\.mjs|bin\/aardvark-dns/.test(c) && !c.includes('/usr/lib/podman')), daemons.join('\n'));
+      assert.match(ph.nftRuleset(), /table inet skiff/);
+    }
+    ph.ok(['rm', '-f', '-t0', 'probe1']);
+    ph.ok(['network', 'rm', 'probe']);
   });
 
   test('IPv4 network with custom subnet and gateway', () => {
@@ -65,6 +79,11 @@ describe('e2e: podman network create + run', { skip }, () => {
     assert.equal(rc.nameservers[0], '10.93.0.1', rc.text);
     const ip2 = ctrAddrs(ph, 'int2').find((a) => a.family === 'inet')?.local;
     assert.deepEqual(resolves(ph, 'int1', 'int2'), [ip2]);
+    assert.equal(ph.exec('int1', `ping -c1 -W2 ${ip2}`).code, 0, 'peers on the internal network reach each other');
+    // nothing leaves: not the outside machine, not even with an explicit route via the bridge
+    assert.notEqual(ph.exec('int1', `ping -c1 -W1 ${LINK.outside4}`).code, 0, 'internal network reached the outside');
+    const viaGw = ph.exec('int1', `ip route add ${LINK.outside4}/32 via 10.93.0.1 2>&1; ping -c1 -W1 ${LINK.outside4}`);
+    assert.notEqual(viaGw.code, 0, 'internal network must not be forwarded/NATed to the outside');
   });
 
   test('--disable-dns: no podman DNS in resolv.conf, no DNS config for the network', () => {
