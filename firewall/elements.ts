@@ -36,6 +36,10 @@ export function parseSubnet(cidr: string, where: string): Subnet {
 export function networkElements(n: FirewallNetwork): Element[] {
   const where = `network ${n.networkName}`;
   const br = n.bridge;
+  if (br.length === 0 || br.length > 15 || /[\s/"]/.test(br)) throw new ConfigError(`${where}: "${br}" is not a valid bridge name`);
+  for (const gw of n.gateways) {
+    if (!isIPv4(gw) && !isIPv6(gw)) throw new ConfigError(`${where}: gateway "${gw}" is not an IP address`);
+  }
   const out: Element[] = [{ set: 'bridges', key: br }, { set: 'bridge_self', key: concat(br, br) }];
   if (n.internal) out.push({ set: 'internal_bridges', key: br });
   if (n.isolate === 'strict') out.push({ set: 'iso_strict', key: br }, { set: 'isolated', key: br });
@@ -66,8 +70,7 @@ export function networkElements(n: FirewallNetwork): Element[] {
     for (const proto of ['udp', 'tcp'] as const) out.push({ set: 'dns_in', key: concat(br, proto, port) });
     if (port !== 53) {
       for (const gw of n.gateways) {
-        const v = isIPv4(gw) ? '4' : isIPv6(gw) ? '6' : undefined;
-        if (!v) throw new ConfigError(`${where}: gateway "${gw}" is not an IP address`);
+        const v = isIPv4(gw) ? '4' : '6';
         for (const proto of ['udp', 'tcp'] as const) {
           const key = concat(gw, proto, 53);
           out.push({ set: `dnat_addr${v}`, key, value: gw }, { set: `dnat_port${v}`, key, value: port });
@@ -98,6 +101,13 @@ function targets(hostIp: string, hostPort: number, has4: boolean, has6: boolean)
  */
 export function portElements(p: PortForward): Element[] {
   const out: Element[] = [];
+  // nft resolves anything that is not an address as a host name: never let one through
+  if (p.containerIpV4 !== undefined && !isIPv4(p.containerIpV4)) {
+    throw new ConfigError(`container ${p.containerId.slice(0, 12)}: "${p.containerIpV4}" is not an IPv4 address`);
+  }
+  if (p.containerIpV6 !== undefined && !isIPv6(p.containerIpV6)) {
+    throw new ConfigError(`container ${p.containerId.slice(0, 12)}: "${p.containerIpV6}" is not an IPv6 address`);
+  }
   const has4 = p.containerIpV4 !== undefined;
   const has6 = p.containerIpV6 !== undefined;
   for (const m of p.portMappings) {

@@ -54,6 +54,10 @@ describe('portElements', () => {
     assert.equal(portElements({ ...webPorts, portMappings: [m, m] }).length, 4);
     assert.throws(() => portElements({ ...webPorts, portMappings: [m, { ...m, container_port: 81 }] }), /host port tcp\/8080 is published twice/);
   });
+  it('container addresses must be addresses (nft would resolve a name)', () => {
+    assert.throws(() => portElements(pf('', { containerIpV4: '10.77.263.2' })), /"10\.77\.263\.2" is not an IPv4 address/);
+    assert.throws(() => portElements(pf('', { containerIpV6: 'example.com' })), /"example\.com" is not an IPv6 address/);
+  });
   it('sctp goes through the same maps (th dport)', () => {
     const els = portElements({ ...webPorts, portMappings: [{ host_ip: '0.0.0.0', container_port: 7, host_port: 7, range: 1, protocol: 'sctp' }] });
     assert.deepEqual(els[0]?.key, { concat: ['sctp', 7] });
@@ -68,6 +72,10 @@ describe('networkElements', () => {
   it('a bad subnet or outbound address is a ConfigError naming the network', () => {
     assert.throws(() => networkElements({ ...podman, subnets: ['10.88.0.0/33'] }), /network podman: "10.88.0.0\/33" is not a valid subnet/);
     assert.throws(() => networkElements({ ...podman, outboundAddr4: 'fd00::1' }), /outbound_addr4 "fd00::1" is not an IPv4 address/);
+  });
+  it('bad gateways and bridge names are refused', () => {
+    assert.throws(() => networkElements({ ...podman, gateways: ['gw.example'] }), /gateway "gw\.example" is not an IP address/);
+    assert.throws(() => networkElements({ ...podman, bridge: 'a-very-long-bridge-name' }), /not a valid bridge name/);
   });
   it('isolate=false adds no isolation elements', () => {
     assert.deepEqual(sets(networkElements({ ...podman, isolate: 'false' })).filter((s) => s.startsWith('iso')), []);
