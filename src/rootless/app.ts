@@ -1,7 +1,7 @@
 // `skiff rootless setup|teardown|ports`: the application API (no CLI). Reads
 // like the contract: validate everything, probe the helper, start it, publish
 // ports, read the result back; on failure undo in reverse.
-import { readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { withLock } from '../lib/lock.js';
 import { createLog } from '../lib/log.js';
 import { ConfigError, SkiffError, toError, throwCollected, wrap } from '../lib/errors.js';
@@ -53,14 +53,26 @@ function checkNetns(path: string): void {
 
 async function slirpAdd(socket: string, fwds: readonly HostFwd[]): Promise<number[]> {
   const ids: number[] = [];
-  try {
-    for (const f of fwds) ids.push(decodeAdd(await call(socket, addHostFwd(f))));
-  } catch (e) {
-    // leave slirp4netns as we found it: a half-published set of ports is worse than none
-    for (const id of ids.reverse()) await call(socket, removeHostFwd(id)).catch(() => undefined);
-    throw e;
+  for (const f of fwds) {
+    try {
+      ids.push(decodeAdd(await call(socket, addHostFwd(f))));
+    } catch (e) {
+      // leave slirp4netns as we found it: a half-published set of ports is worse than none
+      for (const id of ids.reverse()) await call(socket, removeHostFwd(id)).catch(() => undefined);
+      throw wrap(`cannot publish ${f.proto} ${f.host_addr}:${f.host_port} (container port ${f.guest_port})`, e, {
+        hint: `The host port may be in use, or below net.ipv4.ip_unprivileged_port_start (${unprivilegedPortStart()}), which an unprivileged user cannot bind`,
+      });
+    }
   }
   return ids;
+}
+
+function unprivilegedPortStart(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim();
+  } catch {
+    return '1024';
+  }
 }
 
 const entryToMapping = (e: HostFwdEntry): PortMapping => ({

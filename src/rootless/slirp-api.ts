@@ -25,7 +25,9 @@ const entrySchema = z.object({
   guest_addr: z.string().optional(),
   guest_port: z.number().int(),
 });
-const listReply = z.object({ return: z.object({ entries: z.array(entrySchema) }) });
+// slirp4netns(1) documents `{"return":{"entries":[...]}}`; 1.2.0 answers `{"entries":[...]}`.
+const entries = z.object({ entries: z.array(entrySchema) });
+const listReply = z.union([z.object({ return: entries }).transform((r) => r.return), entries]);
 export type HostFwdEntry = z.infer<typeof entrySchema>;
 
 /** Parses a reply; an `{"error":...}` reply becomes a SkiffError with slirp4netns' description. */
@@ -46,9 +48,9 @@ function decode<T>(text: string, schema: z.ZodType<T>, what: string): T {
 }
 
 export const decodeAdd = (text: string): number => decode(text, addReply, 'add_hostfwd').return.id;
-export const decodeList = (text: string): HostFwdEntry[] => decode(text, listReply, 'list_hostfwd').return.entries;
+export const decodeList = (text: string): HostFwdEntry[] => decode(text, listReply, 'list_hostfwd').entries;
 export const decodeRemove = (text: string): void => {
-  decode(text, z.object({ return: z.unknown() }), 'remove_hostfwd');
+  decode(text, z.unknown(), 'remove_hostfwd'); // anything but an error reply is success
 };
 
 /** One request/reply exchange on the API socket. */

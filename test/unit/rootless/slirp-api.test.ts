@@ -20,6 +20,7 @@ describe('slirp4netns API codecs', () => {
     assert.deepEqual(decodeList('{"return":{"entries":[{"id":1,"proto":"udp","host_addr":"0.0.0.0","host_port":53,"guest_addr":"10.0.2.100","guest_port":53}]}}'), [
       { id: 1, proto: 'udp', host_addr: '0.0.0.0', host_port: 53, guest_addr: '10.0.2.100', guest_port: 53 },
     ]);
+    assert.deepEqual(decodeList('{"entries":[]}'), [], 'slirp4netns 1.2.0 leaves out "return"');
     decodeRemove('{"return":{}}');
   });
   it('turns error replies into messages', () => {

@@ -1,0 +1,139 @@
+// The rootless test world: a root-made "host" namespace linked by a veth to
+// an "outside" client namespace, and inside the host a container namespace
+// that the unprivileged user skifftest creates with its own user namespace.
+// Everything is created here and destroyed by name or by the PIDs we spawned.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, chownSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNetns, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+
+export const USER = 'skifftest';
+export const HOST_IP = '10.77.0.1';
+export const GW_IP = '10.77.0.2';
+export const CLIENT_IP = '10.77.0.3';
+const ENTRY = join(import.meta.dirname, 'cli-entry.js');
+
+/** Creates the test user when missing and lets unprivileged users open the tun device (as distributions do). */
+export function ensureUser(): { uid: number; gid: number } {
+  if (spawnSync('id', ['-u', USER]).status !== 0) {
+    const r = spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
+    if (r.status !== 0 && spawnSync('id', ['-u', USER]).status !== 0) throw new Error(`useradd ${USER}: ${r.stderr}`);
+  }
+  chmodSync('/dev/net/tun', 0o666);
+  const id = (flag: string): number => Number(spawnSync('id', [flag, USER], { encoding: 'utf8' }).stdout.trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class World {
+  readonly host: Netns;
+  readonly outside: Netns;
+  readonly stateDir: string;
+  readonly spawned: ChildProcess[] = [];
+  container!: ChildProcess;
+  cpid = 0;
+
+  constructor(readonly ids: { uid: number; gid: number }) {
+    this.host = createNetns('skrh');
+    this.outside = createNetns('skro');
+    const vh = uniq('vh');
+    const vo = uniq('vo');
+    run('ip', ['link', 'add', vh, 'netns', this.host.name, 'type', 'veth', 'peer', 'name', vo, 'netns', this.outside.name]);
+    this.host.sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', vh]);
+    this.host.sh('ip', ['link', 'set', vh, 'up']);
+    this.host.sh('ip', ['route', 'add', 'default', 'via', GW_IP]); // pasta copies the interface with the default route
+    this.outside.sh('ip', ['addr', 'add', `${GW_IP}/24`, 'dev', vo]);
+    this.outside.sh('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', vo]);
+    this.outside.sh('ip', ['link', 'set', vo, 'up']);
+    this.stateDir = `/run/${uniq('skiff-rootless-')}`;
+    mkdirSync(this.stateDir, { recursive: true });
+    chownSync(this.stateDir, ids.uid, ids.gid);
+  }
+
+  /** argv prefix: run as skifftest (setpriv execs, so a spawned pid is the program itself). */
+  private asUser(): string[] {
+    return ['setpriv', `--reuid=${this.ids.uid}`, `--regid=${this.ids.gid}`, '--clear-groups'];
+  }
+
+  /** The container: `unshare --user --map-root-user --net sleep`, started by skifftest inside the host netns. */
+  async startContainer(): Promise<string> {
+    this.container = spawn('ip', ['netns', 'exec', this.host.name, ...this.asUser(), 'unshare', '--user', '--map-root-user', '--net', 'sleep', '600'], { stdio: 'ignore' });
+    this.spawned.push(this.container);
+    this.cpid = this.container.pid!;
+    const self = readlinkSync('/proc/self/ns/user');
+    for (let i = 0; i < 200; i++) {
+      try {
+        if (readlinkSync(`/proc/${this.cpid}/ns/user`) !== self && readlinkSync(`/proc/${this.cpid}/exe`).endsWith('/sleep')) break;
+      } catch {
+        /* not yet */
+      }
+      await sleep(10);
+    }
+    return `/proc/${this.cpid}/ns/net`;
+  }
+
+  get netnsInode(): number {
+    return statSync(`/proc/${this.cpid}/ns/net`).ino;
+  }
+
+  /** `skiff rootless ...` as skifftest inside the host namespace. */
+  skiff(args: readonly string[], input = '', env: NodeJS.ProcessEnv = {}): RunResult {
+    // env(1) sets the variables after ip/setpriv have been found through our own PATH
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`);
+    return this.host.run(this.asUser()[0]!, [...this.asUser().slice(1), 'env', ...vars, process.execPath, ENTRY, '--config', this.stateDir, 'rootless', ...args], { input });
+  }
+
+  /** A server inside the container, as skifftest (joins the container's user + net namespaces). */
+  serve(socatArgs: readonly string[]): void {
+    const c = spawn(
+      'nsenter',
+      ['--preserve-credentials', `--user=/proc/${this.cpid}/ns/user`, `--net=/proc/${this.cpid}/ns/net`, 'socat', ...socatArgs],
+      { stdio: 'ignore', uid: this.ids.uid, gid: this.ids.gid },
+    );
+    this.spawned.push(c);
+  }
+
+  /** A client in the outside namespace, from CLIENT_IP; retried while the server starts. */
+  async client(proto: 'tcp' | 'udp', port: number, message: string, tries = 30): Promise<string> {
+    let last: RunResult | undefined;
+    for (let i = 0; i < tries; i++) {
+      last = this.outside.run('socat', ['-t2', '-T3', '-', `${proto.toUpperCase()}:${HOST_IP}:${port},bind=${CLIENT_IP}`], { input: message + '\n', timeoutMs: 10_000 });
+      if (last.code === 0 && last.stdout !== '') return last.stdout;
+      await sleep(100);
+    }
+    throw new Error(`no answer on ${proto}/${port}: ${last?.stderr ?? ''}`);
+  }
+
+  /** One try: true when something answered. */
+  answers(proto: 'tcp' | 'udp', port: number): boolean {
+    const r = this.outside.run('socat', ['-t1', '-T2', '-', `${proto.toUpperCase()}:${HOST_IP}:${port},bind=${CLIENT_IP}`], { input: 'x\n', timeoutMs: 10_000 });
+    return r.code === 0 && r.stdout !== '';
+  }
+
+  /** PIDs of processes that still hold a network namespace with this inode. */
+  holdersOf(inode: number): number[] {
+    const out: number[] = [];
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (statSync(`/proc/${d}/ns/net`).ino === inode) out.push(Number(d));
+      } catch {
+        /* gone or not ours to see */
+      }
+    }
+    return out;
+  }
+
+  async destroy(): Promise<void> {
+    for (const c of this.spawned.reverse()) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+        await new Promise((r) => c.once('exit', r));
+      }
+    }
+    this.host.destroy();
+    this.outside.destroy();
+    spawnSync('rm', ['-rf', this.stateDir]);
+  }
+}
