@@ -176,7 +176,7 @@ describe('rootless errors as an unprivileged user', { skip: needRoot }, () => {
   it('pasta: a port the user may not bind fails setup and leaves nothing running', () => {
     const r = w.skiff(['setup', netns], ports([{ host: 80, ctr: 80, proto: 'tcp' }]));
     assert.equal(r.code, 1, r.stdout);
-    assert.match(JSON.parse(r.stdout).error, /pasta exited with code 1 .*Failed to bind any port for '-t 80:80'.*ip_unprivileged_port_start/);
+    assert.match(JSON.parse(r.stdout).error, /pasta exited with code 1 .*Failed to bind any port for '-t 80:80'.*ip_unprivileged_port_start/s);
     assert.deepEqual(readdirSync(`${w.stateDir}/rootless`).filter((f) => !f.endsWith('.lock')), []);
   });
 
