@@ -110,8 +110,13 @@ export class Lab {
     this.fw('setup-ports', p);
   }
 
-  destroy(): void {
+  /** Kills the echo servers this lab started (by PID), e.g. before deleting their namespace. */
+  stopServers(): void {
     for (const s of this.servers) if (s.pid !== undefined && s.exitCode === null) s.kill('SIGKILL');
+  }
+
+  destroy(): void {
+    this.stopServers();
     for (const n of this.all.reverse()) n.destroy();
   }
 }

@@ -140,6 +140,23 @@ describe('nftables driver with real packets', { skip: needRoot, concurrency: fal
     assert.equal(lab.talk(c3, 'tcp', '192.0.2.1', 8080), 'hi|10.88.0.1|80');
   });
 
+  it('outbound_addr4: SNAT to that address instead of masquerade', () => {
+    lab.host.sh('ip', ['addr', 'add', '192.0.2.5/24', 'dev', 'hout']);
+    lab.setupNetwork({ ...B, outboundAddr4: '192.0.2.5' });
+    assert.equal(lab.talk(c3, 'tcp', '192.0.2.2', 7000), 'hi|192.0.2.5|7000');
+    lab.setupNetwork(B); // the changed input replaces the snat element with masquerade again
+    assert.equal(lab.talk(c3, 'tcp', '192.0.2.2', 7000), 'hi|192.0.2.1|7000');
+  });
+
+  it('user_forward: admin rules run first and survive our updates', () => {
+    lab.host.sh('nft', ['add', 'rule', 'inet', 'skiff', 'user_forward', 'ip', 'saddr', '10.88.0.2', 'ip', 'daddr', '192.0.2.2', 'drop']);
+    lab.setupNetwork(A); // refills our chains; must not touch the user chain
+    assert.equal(lab.talk(c1, 'tcp', '192.0.2.2', 7000), undefined);
+    assert.equal(lab.talk(c2, 'tcp', '192.0.2.2', 7000), 'hi|192.0.2.1|7000');
+    lab.host.sh('nft', ['flush', 'chain', 'inet', 'skiff', 'user_forward']);
+    assert.equal(lab.talk(c1, 'tcp', '192.0.2.2', 7000), 'hi|192.0.2.1|7000');
+  });
+
   const isolation: Array<[Isolation, Isolation, boolean, boolean]> = [
     // A, B, A→B works, B→A works
     ['strict', 'strict', false, false],
