@@ -201,7 +201,7 @@ export async function rootlessTeardown(netnsArg: string, appEnv: AppEnv = {}): P
     } catch (e) {
       errors.push(toError(e));
     }
-    if (!rec) log.warn('no rootless state for this netns; nothing to stop', { netns });
+    if (!rec) log.info('no rootless state for this netns; nothing to stop', { netns });
     if (rec) {
       try {
         if (await stopHelper(rec.pid, rec.starttime)) stopped = rec.pid;

@@ -74,6 +74,7 @@ export async function readNetInfo(netns: string, userns: string | undefined): Pr
     if (r.code !== 0) {
       throw new SkiffError(`reading back the container network (ip ${args.join(' ')} in ${netns}) failed: ${cleanHelperOutput(r.stderr) || `exit ${r.code}`}`, {
         code: 'SKIFF_ERR_ROOTLESS_READBACK',
+        ...(userns === undefined ? { hint: 'If the namespace belongs to another user namespace, pass --userns with its path' } : {}),
       });
     }
     return r.stdout;

@@ -3,15 +3,16 @@
 // that the unprivileged user skifftest creates with its own user namespace.
 // Everything is created here and destroyed by name or by the PIDs we spawned.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, chownSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, chownSync, existsSync, readlinkSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { SKIFF, createNetns, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 
 export const USER = 'skifftest';
 export const HOST_IP = '10.77.0.1';
 export const GW_IP = '10.77.0.2';
 export const CLIENT_IP = '10.77.0.3';
-const ENTRY = join(import.meta.dirname, 'cli-entry.js');
+// The real bundle when scripts/test.sh built it; else the test-only entry (same command group).
+const ENTRY = existsSync(SKIFF) ? SKIFF : join(import.meta.dirname, 'cli-entry.js');
 
 /** Creates the test user when missing and lets unprivileged users open the tun device (as distributions do). */
 export function ensureUser(): { uid: number; gid: number } {
