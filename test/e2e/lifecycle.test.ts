@@ -54,6 +54,20 @@ describe('e2e: lifecycle, load and failures', { skip }, () => {
     await assertClean('10.61.0.', 8082);
   });
 
+  test('restart: same name resolves again and the peer reaches it', () => {
+    ph.ok(['network', 'create', '--subnet', '10.64.0.0/24', 'rnet']);
+    ph.runDetached({ name: 'r1', args: ['--network', 'rnet'] });
+    ph.runDetached({ name: 'r2', args: ['--network', 'rnet'] });
+    const links = ph.hostLinks().length;
+    ph.ok(['restart', '-t0', 'r1']);
+    const ip = ctrV4(ph, 'r1');
+    assert.deepEqual(resolves(ph, 'r2', 'r1'), [ip]);
+    assert.equal(ph.exec('r2', `ping -c1 -W2 ${ip}`).code, 0);
+    assert.equal(ph.hostLinks().length, links, 'restart leaves exactly one veth per container');
+    ph.ok(['rm', '-f', '-t0', 'r1', 'r2']);
+    ph.ok(['network', 'rm', 'rnet']);
+  });
+
   test('20 containers started at once: distinct addresses, resolve each other, clean teardown', async () => {
     ph.ok(['network', 'create', '--subnet', '10.62.0.0/24', 'loadnet']);
     const n = 20;

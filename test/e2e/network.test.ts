@@ -63,6 +63,10 @@ describe('e2e: podman network create + run', { skip }, () => {
     assert.ok(ctrRoutes(ph, 'dsc', '-6').some((r) => r.dst === 'default' && r.gateway === 'fd00:92::1'));
     const rc = resolvConf(ph, 'dsc');
     assert.equal(rc.nameservers[0], '10.92.0.1', rc.text);
+    // AAAA of a peer on the same dual-stack network
+    ph.runDetached({ name: 'dsc2', args: ['--network', 'dsnet'] });
+    const v6 = ctrAddrs(ph, 'dsc2').find((a) => a.family === 'inet6')?.local;
+    assert.deepEqual(resolves(ph, 'dsc', 'dsc2', 'aaaa'), [v6]);
     // the v6 gateway answers pings (the bridge has it)
     const p = ph.exec('dsc', 'ping -6 -c1 -W2 fd00:92::1');
     assert.equal(p.code, 0, p.stdout + p.stderr);
@@ -84,6 +88,12 @@ describe('e2e: podman network create + run', { skip }, () => {
     assert.notEqual(ph.exec('int1', `ping -c1 -W1 ${LINK.outside4}`).code, 0, 'internal network reached the outside');
     const viaGw = ph.exec('int1', `ip route add ${LINK.outside4}/32 via 10.93.0.1 2>&1; ping -c1 -W1 ${LINK.outside4}`);
     assert.notEqual(viaGw.code, 0, 'internal network must not be forwarded/NATed to the outside');
+  });
+
+  test('--ip: the static address podman chose is the one configured', () => {
+    ph.runDetached({ name: 'v4static', args: ['--network', 'v4net', '--ip', '10.91.0.50'] });
+    assert.equal(ctrAddrs(ph, 'v4static').find((a) => a.family === 'inet')?.local, '10.91.0.50');
+    assert.equal(ph.exec('v4static', 'ping -c1 -W2 v4c').code, 0);
   });
 
   test('--disable-dns: no podman DNS in resolv.conf, no DNS config for the network', () => {

@@ -15,9 +15,10 @@ const UDP_PORTS = [9000, 9001, 9002];
 describe('e2e: published ports and outbound NAT', { skip }, () => {
   let ph: PodmanHost;
   let server: ChildProcess | undefined;
+  let server6: ChildProcess | undefined;
   before(async () => {
     ph = await PodmanHost.start('eprt');
-    ph.ok(['network', 'create', '--subnet', '10.71.0.0/24', 'pnet']);
+    ph.ok(['network', 'create', '--ipv6', '--subnet', '10.71.0.0/24', '--subnet', 'fd00:71::/64', 'pnet']);
     const udp = UDP_PORTS.map((p) => `socat -u UDP-RECV:${p} OPEN:/tmp/u${p},creat,append &`).join(' ');
     ph.runDetached({
       name: 'pweb',
@@ -26,7 +27,7 @@ describe('e2e: published ports and outbound NAT', { skip }, () => {
     });
   });
   after(async () => {
-    if (server?.pid !== undefined) server.kill('SIGKILL');
+    for (const srv of [server, server6]) if (srv?.pid !== undefined) srv.kill('SIGKILL');
     await ph?.destroy();
   });
 
@@ -46,6 +47,14 @@ describe('e2e: published ports and outbound NAT', { skip }, () => {
     assert.equal(who.code, 0);
     // busybox httpd listens on a dual-stack socket: IPv4 peers show as [::ffff:a.b.c.d]
     assert.equal(who.body.replace(/^\[::ffff:(.*)\]$/, '$1'), LINK.outside4, 'DNAT only: no source NAT on the way in');
+  });
+
+  test('-p 8080:80 over IPv6 from the outside (dual-stack network)', async () => {
+    const r = await waitFor(() => {
+      const x = wget('outside', `http://[${LINK.host6}]:8080/cgi-bin/ip`);
+      return x.code === 0 ? x : undefined;
+    });
+    assert.equal(r?.body, `[${LINK.outside6}]`);
   });
 
   test('-p 8080:80 from the host itself', () => {
@@ -72,6 +81,19 @@ describe('e2e: published ports and outbound NAT', { skip }, () => {
     }
   });
 
+  test('podman network reload restores forwarding after the ruleset was flushed', async () => {
+    const flush = ph.inHost('nft', ['flush', 'ruleset']);
+    assert.equal(flush.code, 0, flush.stderr);
+    assert.notEqual(wget('outside', `http://${LINK.host4}:8080/`).code, 0, 'flushed: the port must be dead');
+    const reload = ph.podman(['network', 'reload', 'pweb']);
+    assert.equal(reload.code, 0, reload.stderr);
+    const r = await waitFor(() => {
+      const x = wget('outside', `http://${LINK.host4}:8080/cgi-bin/ip`);
+      return x.code === 0 ? x : undefined;
+    });
+    assert.equal(r?.body.replace(/^\[::ffff:(.*)\]$/, '$1'), LINK.outside4);
+  });
+
   test('outbound: a server outside sees the host address (masquerade)', async () => {
     server = spawn('ip', ['netns', 'exec', ph.outside.name, 'socat', 'TCP-LISTEN:8090,reuseaddr,fork', 'SYSTEM:echo $SOCAT_PEERADDR'], {
       stdio: 'ignore',
@@ -81,5 +103,18 @@ describe('e2e: published ports and outbound NAT', { skip }, () => {
       return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
     }, 10_000, 200);
     assert.equal(out, LINK.host4);
+  });
+
+  test('outbound over IPv6: masqueraded to the host address', async () => {
+    server6 = spawn('ip', ['netns', 'exec', ph.outside.name, 'socat', 'TCP6-LISTEN:8091,reuseaddr,fork', 'SYSTEM:echo $SOCAT_PEERADDR'], {
+      stdio: 'ignore',
+    });
+    const out = await waitFor(() => {
+      const r = ph.exec('pweb', `timeout 5 nc ${LINK.outside6} 8091 </dev/null`);
+      return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+    }, 10_000, 200);
+    // socat prints the full form (2001:0db8:...); compare canonical forms
+    const canon = (a: string): string => new URL(`http://[${a.replace(/^\[(.*)\]$/, '$1')}]/`).hostname;
+    assert.equal(out && canon(out), canon(LINK.host6));
   });
 });
