@@ -9,7 +9,7 @@ import { dedupe, describeKey, elementCmds, networkElements, portElements, remove
 import { deleteRule, describeChain, findDropChains, insertAccept, ourRuleHandles } from './foreign.js';
 import { FAMILY, TABLE, USER_CHAIN } from './layout.js';
 import { batch, table, type NftCmd } from './nft-json.js';
-import { nftRunner, type NftRunner } from './nft.js';
+import { NftError, nftRunner, type NftRunner } from './nft.js';
 import { ensureSets, flushSets, skeleton } from './rules.js';
 import { FirewallState } from './state.js';
 
@@ -35,15 +35,35 @@ export class NftablesDriver implements FirewallDriver {
     const els = networkElements(n); // validates before anything is touched
     const saved = this.state?.loadNetwork(n.networkId);
     const old = saved ? stale(safeElements(() => networkElements(saved)), els) : [];
-    // foreign drop chains are looked for when a network appears, and on reload
-    const foreign = this.state && !saved ? await this.foreignAccepts() : [];
     this.state?.writeDriverName('nftables');
     this.state?.saveNetwork(n);
     try {
+      if (saved && old.length === 0 && (await this.tryFast(elementCmds('add', els), `network ${n.networkName} setup`))) return;
+      // a new network, changed input, or a table that is gone: the full static part
+      // (constant size) plus the network, and foreign drop chains looked for again
+      const foreign = this.state ? await this.foreignAccepts() : [];
       await this.nft.apply(batch([...skeleton(), ...removeCmds(old), ...elementCmds('add', els), ...foreign]), `network ${n.networkName} setup`);
     } catch (e) {
       if (saved) this.state?.saveNetwork(saved);
       else this.state?.removeNetwork(n.networkId);
+      throw e;
+    }
+  }
+
+  /**
+   * The common case, another container on a known network: only re-add the
+   * network's elements, without `add table`, so the batch fails with ENOENT
+   * when the table is gone (nft flush ruleset); then the caller rebuilds it.
+   */
+  private async tryFast(cmds: NftCmd[], what: string): Promise<boolean> {
+    try {
+      await this.nft.apply(batch(cmds), what);
+      return true;
+    } catch (e) {
+      if (e instanceof NftError && e.errno === 'ENOENT') {
+        log.info(`${what}: table inet ${TABLE} is missing or incomplete; rebuilding its static part`);
+        return false;
+      }
       throw e;
     }
   }
@@ -82,8 +102,10 @@ export class NftablesDriver implements FirewallDriver {
     const saved = st?.loadPorts(p.network.networkId, p.containerId);
     const old = saved ? stale(safeElements(() => portElements(saved)), els) : [];
     st?.savePorts(p);
+    const cmds = [...removeCmds(old), ...elementCmds('add', els)];
+    const what = `container ${short(p.containerId)} port forwarding`;
     try {
-      await this.nft.apply(batch([...ensureSets(), ...removeCmds(old), ...elementCmds('add', els)]), `container ${short(p.containerId)} port forwarding`);
+      if (!(await this.tryFast(cmds, what))) await this.nft.apply(batch([...ensureSets(), ...cmds]), what);
     } catch (e) {
       if (saved) st?.savePorts(saved);
       else st?.removePorts(p.network.networkId, p.containerId);
@@ -98,9 +120,13 @@ export class NftablesDriver implements FirewallDriver {
     st?.removePorts(p.network.networkId, p.containerId);
     if (els.length === 0) return;
     try {
-      await this.nft.apply(batch([...ensureSets(), ...removeCmds(els)]), `container ${short(p.containerId)} port forwarding teardown`);
+      // no `add table`: if the table is gone this fails and the rebuild below restores the rest
+      await this.nft.apply(batch(removeCmds(els)), `container ${short(p.containerId)} port forwarding teardown`);
     } catch (e) {
-      if (!st) throw e;
+      if (!st) {
+        if (e instanceof NftError && e.errno === 'ENOENT') return; // rootless: table gone, nothing left to remove
+        throw e;
+      }
       log.warn(`removing the port forwards of container ${short(p.containerId)} failed (${errorMessage(e)}); rebuilding the table from saved state`);
       await this.replay();
     }

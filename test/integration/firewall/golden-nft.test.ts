@@ -10,6 +10,7 @@ const GOLDEN = join(REPO, 'test/unit/golden/firewall');
 // each step assumes the ones before it (e.g. "not last" removes network `other` added earlier)
 const SEQUENCE = [
   'setup-network-dualstack-strict',
+  'setup-network-known',
   'setup-network-snat-isolate-true-dnsport',
   'setup-network-internal',
   'setup-ports-mixed',

@@ -179,6 +179,8 @@ describe('nftables driver with real packets', { skip: needRoot, concurrency: fal
     lab.setupNetwork(B);
     lab.host.sh('nft', ['flush', 'ruleset']);
     assert.equal(lab.talk(lab.out, 'tcp', '192.0.2.1', 8080), undefined);
+    lab.setupNetwork(A); // a next container on a known network notices the missing table and rebuilds it
+    assert.match(lab.host.sh('nft', ['list', 'chain', 'inet', 'skiff', 'forward']), /jump user_forward/);
     addForeignPolicies(lab.host);
     lab.fw('reload');
     lab.fw('reload'); // idempotent

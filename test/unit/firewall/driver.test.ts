@@ -25,6 +25,23 @@ describe('nftables driver: rendered batches (golden)', () => {
     assert.deepEqual(st.networkIds(), [podman.networkId]);
   });
 
+  it('a known network (next container): only its elements, no table or chain commands', async () => {
+    const { nft, d } = setup();
+    await d.setupNetwork(podman);
+    await d.setupNetwork(podman);
+    assertGolden('setup-network-known', nft.last());
+  });
+
+  it('a known network whose table is gone (ENOENT): rebuilds the static part', async () => {
+    const { nft, d } = setup();
+    await d.setupNetwork(podman);
+    nft.failNext = new NftError('nftables rejected the x change: No such file or directory', 'ENOENT');
+    nft.batches = [];
+    await d.setupNetwork(podman);
+    assert.equal(nft.batches.length, 1);
+    assert.ok(JSON.stringify(nft.last()).includes('"flush":{"chain"'));
+  });
+
   it('isolate=true network with outbound_addr4 and a DNS port other than 53', async () => {
     const { nft, d } = setup();
     await d.setupNetwork(other);
