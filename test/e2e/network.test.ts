@@ -115,6 +115,20 @@ describe('e2e: podman network create + run', { skip }, () => {
     assert.equal(bridge?.mtu, 1400);
   });
 
+  test('macvlan on the outside link: the container is a peer of the outside machine', () => {
+    ph.ok(['network', 'create', '-d', 'macvlan', '-o', 'parent=eo0', '--subnet', '203.0.113.0/24', '--gateway', LINK.host4, 'mvnet']);
+    ph.runDetached({ name: 'mvc', args: ['--network', 'mvnet', '--ip', '203.0.113.50'] });
+    const addrs = ctrAddrs(ph, 'mvc');
+    assert.ok(addrs.some((a) => a.local === '203.0.113.50' && a.prefixlen === 24), JSON.stringify(addrs));
+    const p = ph.exec('mvc', `ping -c1 -W2 ${LINK.outside4}`);
+    assert.equal(p.code, 0, `macvlan container -> outside: ${p.stdout}${p.stderr}`);
+    // the outside machine sees it directly on the link
+    assert.equal(ph.outside.run('ping', ['-c1', '-W2', '203.0.113.50']).code, 0);
+    ph.ok(['rm', '-f', '-t0', 'mvc']);
+    assert.ok(!ph.hostLinks().some((l) => l.startsWith('mv') || l.startsWith('macvlan')), ph.hostLinks().join(' '));
+    ph.ok(['network', 'rm', 'mvnet']);
+  });
+
   test('-o isolate=true: containers on two isolated networks cannot reach each other', { skip: firewallSkip() }, () => {
     ph.ok(['network', 'create', '-o', 'isolate=true', '--subnet', '10.96.0.0/24', 'isoa']);
     ph.ok(['network', 'create', '-o', 'isolate=true', '--subnet', '10.97.0.0/24', 'isob']);
