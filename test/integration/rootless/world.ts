@@ -95,6 +95,18 @@ export class World {
     this.spawned.push(c);
   }
 
+  /** Runs a program inside the container as skifftest (its user + net namespaces). */
+  inContainer(argv: readonly string[], input = ''): RunResult {
+    const r = spawnSync('nsenter', ['--preserve-credentials', `--user=/proc/${this.cpid}/ns/user`, `--net=/proc/${this.cpid}/ns/net`, ...argv], {
+      input,
+      encoding: 'utf8',
+      uid: this.ids.uid,
+      gid: this.ids.gid,
+      timeout: 10_000,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
   /** A client in the outside namespace, from CLIENT_IP; retried while the server starts. */
   async client(proto: 'tcp' | 'udp', port: number, message: string, tries = 30): Promise<string> {
     let last: RunResult | undefined;
