@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { firewallSkip, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
+import { join } from 'node:path';
+import { e2eBackend, firewallSkip, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
 
 const skip = podmanSkip() || firewallSkip();
 
@@ -92,6 +93,15 @@ describe('e2e: published ports and outbound NAT', { skip }, () => {
       return x.code === 0 ? x : undefined;
     });
     assert.equal(r?.body.replace(/^\[::ffff:(.*)\]$/, '$1'), LINK.outside4);
+  });
+
+  test('`netavark firewall-reload` (Skiff) restores forwarding from its state files', { skip: e2eBackend() === 'reference' ? 'netavark 1.4 has no firewall-reload' : false }, async () => {
+    assert.equal(ph.inHost('nft', ['flush', 'ruleset']).code, 0);
+    assert.notEqual(wget('outside', `http://${LINK.host4}:8080/`).code, 0, 'flushed: the port must be dead');
+    const r = ph.inHost(join(ph.helpers, 'netavark'), ['--config', '/run/containers/networks', 'firewall-reload']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const ok = await waitFor(() => wget('outside', `http://${LINK.host4}:8080/`).code === 0);
+    assert.ok(ok, 'port 8080 forwards again after firewall-reload');
   });
 
   test('outbound: a server outside sees the host address (masquerade)', async () => {

@@ -93,6 +93,8 @@ export interface ProcInfo {
 export class PodmanHost {
   readonly backend: Backend;
   readonly env: NodeJS.ProcessEnv;
+  /** The directory Podman finds netavark and aardvark-dns in (helper_binaries_dir). */
+  readonly helpers: string;
   private constructor(
     readonly dir: string,
     readonly host: Netns,
@@ -101,9 +103,11 @@ export class PodmanHost {
     private readonly holderDone: Promise<void>,
     backend: Backend,
     env: NodeJS.ProcessEnv,
+    helpers: string,
   ) {
     this.backend = backend;
     this.env = env;
+    this.helpers = helpers;
   }
 
   /** Builds the sandbox, writes the configs and imports the busybox image. */
@@ -117,10 +121,11 @@ export class PodmanHost {
       const outside = createNetns(`${prefix}o`);
       created.push(outside);
       linkOutside(host, outside);
-      const env = writeConfigs(dir, backend);
+      const helpers = helperDir(dir, backend);
+      const env = writeConfigs(dir, helpers);
       mkdirSync('/run/containers/networks', { recursive: true });
       const { pid, done } = await startHolder(host);
-      const ph = new PodmanHost(dir, host, outside, pid, done, backend, env);
+      const ph = new PodmanHost(dir, host, outside, pid, done, backend, env, helpers);
       sh('nsenter', ['-t', String(pid), '--mount', 'mount', '--bind', join(dir, 'netrun'), '/run/containers/networks']);
       ph.ok(['import', '--change', 'CMD=/bin/sh', buildImageTar(dir), IMAGE]);
       return ph;
@@ -322,7 +327,7 @@ function helperDir(dir: string, backend: Backend): string {
   return bin;
 }
 
-function writeConfigs(dir: string, backend: Backend): NodeJS.ProcessEnv {
+function writeConfigs(dir: string, helpers: string): NodeJS.ProcessEnv {
   for (const d of ['storage', 'runroot', 'tmp', 'netconf', 'netrun', 'volumes']) mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(
     join(dir, 'storage.conf'),
@@ -342,7 +347,7 @@ function writeConfigs(dir: string, backend: Backend): NodeJS.ProcessEnv {
       'events_logger = "file"',
       `tmp_dir = "${join(dir, 'tmp')}"`,
       `volume_path = "${join(dir, 'volumes')}"`,
-      `helper_binaries_dir = ["${helperDir(dir, backend)}"]`,
+      `helper_binaries_dir = ["${helpers}"]`,
       '[network]',
       'network_backend = "netavark"',
       `network_config_dir = "${join(dir, 'netconf')}"`,
