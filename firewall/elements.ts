@@ -152,7 +152,9 @@ export function describeKey(key: Json): string {
   return `${addr}${String(proto)}/${String(port)}`;
 }
 
-const id = (e: Element): string => `${e.set}|${JSON.stringify(e.key)}`;
+/** Identity of an element: its set and key (a map holds one value per key). */
+export const elementId = (e: Element): string => `${e.set}|${JSON.stringify(e.key)}`;
+const id = elementId;
 
 /**
  * Drops repeated elements; a key that appears again with another value is a

@@ -77,3 +77,16 @@ export function deleteRule(c: ChainRef, handle: number): NftCmd {
 }
 
 export const describeChain = (c: ChainRef): string => `${c.family} ${c.table} ${c.name} (hook ${c.hook}, policy drop)`;
+
+const mapSchema = z.looseObject({ elem: z.array(z.unknown()).optional() });
+
+/** key → value (both as JSON text) of a map, from `nft -j list map ...`. */
+export function mapElements(listMapOutput: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of objectsOf(listMapOutput, 'map', mapSchema)) {
+    for (const el of m.elem ?? []) {
+      if (Array.isArray(el) && el.length === 2) out.set(JSON.stringify(el[0]), JSON.stringify(el[1]));
+    }
+  }
+  return out;
+}

@@ -5,7 +5,8 @@
 import { errorMessage } from '../src/lib/errors.js';
 import { createLog } from '../src/lib/log.js';
 import type { FirewallContext, FirewallDriver, FirewallNetwork, PortForward } from './firewall.js';
-import { dedupe, describeKey, elementCmds, networkElements, portElements, removeCmds, type Element } from './elements.js';
+import { dedupe, describeKey, elementCmds, elementId, networkElements, portElements, removeCmds, type Element } from './elements.js';
+import { mapElements } from './foreign.js';
 import { deleteRule, describeChain, findDropChains, insertAccept, ourRuleHandles } from './foreign.js';
 import { FAMILY, TABLE, USER_CHAIN } from './layout.js';
 import { batch, table, type NftCmd } from './nft-json.js';
@@ -96,17 +97,30 @@ export class NftablesDriver implements FirewallDriver {
     }
   }
 
+  // A container on several networks publishes the same host ports on each, but
+  // a map key has one target: the network that published it first owns it, the
+  // others' entries are recorded and take over when the owner goes.
   async setupPorts(p: PortForward): Promise<void> {
     const els = portElements(p); // validates (host ip, ranges, protocols) before anything is touched
     const st = this.state;
     const saved = st?.loadPorts(p.network.networkId, p.containerId);
-    const old = saved ? stale(safeElements(() => portElements(saved)), els) : [];
+    const claimed = new Set(this.otherNetworksPorts(p).map(elementId));
+    const mine = els.filter((e) => !claimed.has(elementId(e)));
+    const old = saved ? stale(safeElements(() => portElements(saved)), els).filter((e) => !claimed.has(elementId(e))) : [];
     st?.savePorts(p);
-    const cmds = [...removeCmds(old), ...elementCmds('add', els)];
+    const cmds = [...removeCmds(old), ...elementCmds('add', mine)];
     const what = `container ${short(p.containerId)} port forwarding`;
     try {
+      if (cmds.length === 0) return;
       if (!(await this.tryFast(cmds, what))) await this.nft.apply(batch([...ensureSets(), ...cmds]), what);
     } catch (e) {
+      // rootless keeps no record of other networks: look at what the maps hold (rare path)
+      if (!st && e instanceof NftError && e.errno === 'EEXIST') {
+        const present = await this.presentKeys(mine);
+        const rest = mine.filter((x) => !present.has(elementId(x)));
+        if (rest.length > 0) await this.nft.apply(batch(elementCmds('add', rest)), what);
+        return;
+      }
       if (saved) st?.savePorts(saved);
       else st?.removePorts(p.network.networkId, p.containerId);
       throw e;
@@ -117,19 +131,61 @@ export class NftablesDriver implements FirewallDriver {
     const st = this.state;
     const saved = st?.loadPorts(p.network.networkId, p.containerId) ?? p;
     const els = safeElements(() => portElements(saved));
+    const heirs = new Map(dedupe(this.otherNetworksPorts(p)).elements.map((e) => [elementId(e), e]));
     st?.removePorts(p.network.networkId, p.containerId);
     if (els.length === 0) return;
+    const plain = els.filter((e) => !heirs.has(elementId(e)));
+    const shared = els.filter((e) => heirs.has(elementId(e)));
+    // a shared key holds our target or the heir's: delete by key, then the heir's target
+    const cmds = [...removeCmds(plain), ...elementCmds('delete', shared), ...elementCmds('add', shared.map((e) => heirs.get(elementId(e)) ?? e))];
+    const what = `container ${short(p.containerId)} port forwarding teardown`;
     try {
       // no `add table`: if the table is gone this fails and the rebuild below restores the rest
-      await this.nft.apply(batch(removeCmds(els)), `container ${short(p.containerId)} port forwarding teardown`);
+      await this.nft.apply(batch(cmds), what);
     } catch (e) {
       if (!st) {
         if (e instanceof NftError && e.errno === 'ENOENT') return; // rootless: table gone, nothing left to remove
+        if (e instanceof NftError && e.errno === 'EEXIST') {
+          // rootless, key held by another network's entry: delete only what still points at us
+          const present = await this.presentKeys(els, true);
+          const ours = els.filter((x) => present.has(elementId(x)));
+          if (ours.length > 0) await this.nft.apply(batch(elementCmds('delete', ours)), what);
+          return;
+        }
         throw e;
       }
       log.warn(`removing the port forwards of container ${short(p.containerId)} failed (${errorMessage(e)}); rebuilding the table from saved state`);
       await this.replay();
     }
+  }
+
+  /** Port elements this container has saved on its other networks (root mode; [] rootless). */
+  private otherNetworksPorts(p: PortForward): Element[] {
+    if (!this.state) return [];
+    return this.state
+      .portsOfContainer(p.containerId)
+      .filter((o) => o.network.networkId !== p.network.networkId)
+      .flatMap((o) => safeElements(() => portElements(o)));
+  }
+
+  /**
+   * Ids of `els` whose key is in its map now. With `ours`, only keys whose
+   * address map still points at our container count (and then both the
+   * address and the port element of that key). Lists just the maps involved.
+   */
+  private async presentKeys(els: Element[], ours = false): Promise<Set<string>> {
+    const found = new Set<string>();
+    const sets = new Set(els.map((e) => (ours ? e.set.replace('_port', '_addr') : e.set)));
+    for (const set of sets) {
+      const current = mapElements(await this.nft.list(['map', FAMILY, TABLE, set]));
+      for (const e of els.filter((x) => x.set === set)) {
+        const v = current.get(JSON.stringify(e.key));
+        if (v === undefined || (ours && v !== JSON.stringify(e.value))) continue;
+        found.add(elementId(e));
+        if (ours) found.add(elementId({ set: set.replace('_addr', '_port'), key: e.key }));
+      }
+    }
+    return found;
   }
 
   /** firewall-reload: rebuild the whole table from the state files in one transaction. */

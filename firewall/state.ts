@@ -103,6 +103,12 @@ export class FirewallState {
     return loadAll(this.portsDir, (text, path) => parseStateFile(portsFileSchema, text, path), (f) => f.startsWith(prefix.slice(0, -'.json'.length)));
   }
 
+  /** Saved ports of one container on any network (file names end with its id). */
+  portsOfContainer(containerId: string): PortForward[] {
+    const suffix = `_${portsFileName('', containerId).slice(1)}`;
+    return loadAll(this.portsDir, (text, path) => parseStateFile(portsFileSchema, text, path), (f) => f.endsWith(suffix));
+  }
+
   loadAllPorts(): PortForward[] {
     return loadAll(this.portsDir, (text, path) => parseStateFile(portsFileSchema, text, path));
   }

@@ -14,6 +14,8 @@ const SEQUENCE = [
   'setup-network-snat-isolate-true-dnsport',
   'setup-network-internal',
   'setup-ports-mixed',
+  'teardown-ports-handover', // the keys now point at the container's other network
+  'reload-three-networks', // flush + refill from state: webPorts on podman again
   'teardown-ports-mixed',
   'teardown-ports-mixed', // removal is idempotent
   'teardown-network-not-last',

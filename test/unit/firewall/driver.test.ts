@@ -202,6 +202,39 @@ describe('nftables driver: behaviour', () => {
     assert.match(JSON.stringify(nft.last()), /"delete":\{"element":\{"family":"inet","table":"skiff","name":"dnat_any_addr4"/);
   });
 
+  it('a container publishing the same ports on two networks: the first owns them, the second takes over', async () => {
+    const { nft, d } = setup();
+    await d.setupNetwork(podman);
+    await d.setupNetwork(other);
+    const onOther = { ...webPorts, network: other, containerIpV4: '10.89.0.5', containerIpV6: undefined };
+    await d.setupPorts(webPorts);
+    const n = nft.batches.length;
+    await d.setupPorts(onOther); // every v4 key is owned by the podman entry; nothing v6 on `other`
+    assert.equal(nft.batches.length, n, 'no batch: nothing of its own to add');
+    await d.teardownPorts(webPorts);
+    assertGolden('teardown-ports-handover', nft.last());
+    await d.teardownPorts(onOther);
+    const last = JSON.stringify(nft.last());
+    assert.ok(last.includes('10.89.0.5') && !last.includes('10.88.0.5'));
+  });
+
+  it('rootless: a key held by another network is skipped after looking at the map', async () => {
+    const { nft, d } = setup(true);
+    const pf = { ...webPorts, containerIpV6: undefined, portMappings: [{ host_ip: '', container_port: 80, host_port: 8080, range: 2, protocol: 'tcp' }] };
+    nft.lists.set('map inet skiff dnat_any_addr4', { nftables: [{ map: { name: 'dnat_any_addr4', elem: [[{ concat: ['tcp', 8080] }, '10.89.0.5']] } }] });
+    nft.lists.set('map inet skiff dnat_any_port4', { nftables: [{ map: { name: 'dnat_any_port4', elem: [[{ concat: ['tcp', 8080] }, 80]] } }] });
+    nft.failNext = new NftError('nftables rejected the x change: File exists', 'EEXIST');
+    await d.setupPorts(pf);
+    const text = JSON.stringify(nft.last());
+    assert.ok(text.includes('8081') && !text.includes('8080'), text);
+    // teardown: 8080 still points at the other network's address, so only 8081 is deleted
+    nft.lists.set('map inet skiff dnat_any_addr4', { nftables: [{ map: { name: 'dnat_any_addr4', elem: [[{ concat: ['tcp', 8080] }, '10.89.0.5'], [{ concat: ['tcp', 8081] }, '10.88.0.5']] } }] });
+    nft.failNext = new NftError('nftables rejected the x change: File exists', 'EEXIST');
+    await d.teardownPorts(pf);
+    const del = JSON.stringify(nft.last());
+    assert.ok(del.includes('"delete"') && del.includes('8081') && !del.includes('"add"'), del);
+  });
+
   it('rootless: no state files, teardown still removes the elements it is given', async () => {
     const { nft, d, dir } = setup(true);
     await d.setupNetwork(podman);
