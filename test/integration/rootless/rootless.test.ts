@@ -5,15 +5,26 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Address6 } from 'ip-address';
 import { needRoot } from '../../helpers/sandbox.js';
 import { readProcStat } from '../../../src/rootless/proc.js';
-import { CLIENT_IP, GW_IP, HOST_IP, World, ensureUser } from './world.js';
+import { CLIENT_IP, CLIENT_IP6, GW_IP, HOST_IP, HOST_IP6, World, ensureUser } from './world.js';
 
 const ports = (list: { host: number; ctr: number; proto: string; ip?: string }[]): string =>
   JSON.stringify({ port_mappings: list.map((p) => ({ host_ip: p.ip ?? '', container_port: p.ctr, host_port: p.host, range: 1, protocol: p.proto })) });
 
-const SERVE_TCP = ['TCP-LISTEN:80,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR; cat'];
+// TCP6-LISTEN also takes IPv4 (mapped addresses), so one server answers both families
+const SERVE_TCP = ['TCP6-LISTEN:80,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR; cat'];
 const SERVE_UDP = ['UDP-RECVFROM:53,fork', 'SYSTEM:echo udp-peer=$SOCAT_PEERADDR; cat'];
+
+/** The client address the container's server printed, normalised (socat writes IPv6 in full, v4 as mapped). */
+function peerOf(reply: string, label: string): string {
+  const raw = new RegExp(`^${label}=\\[?([^\\]\\s]+)\\]?$`, 'm').exec(reply)?.[1] ?? '';
+  if (!Address6.isValid(raw)) return raw;
+  const a = new Address6(raw);
+  const c = a.correctForm();
+  return c.startsWith('::ffff:') ? a.to4().correctForm() : c;
+}
 
 function json<T>(r: { code: number; stdout: string; stderr: string }): T {
   assert.equal(r.code, 0, `skiff failed: ${r.stdout} ${r.stderr}`);
@@ -63,6 +74,7 @@ for (const backend of ['pasta', 'slirp4netns'] as const) {
       assert.equal(out.port_mappings.length, 2);
       if (backend === 'pasta') {
         assert.ok(out.addresses.includes(`${HOST_IP}/24`), `pasta copies the host address: ${out.addresses.join(',')}`);
+        assert.ok(out.addresses.includes(`${HOST_IP6}/64`), `and the IPv6 one: ${out.addresses.join(',')}`);
         assert.equal(out.gateway4, GW_IP);
         assert.deepEqual(out.dns_servers, ['169.254.1.1']);
       } else {
@@ -77,13 +89,21 @@ for (const backend of ['pasta', 'slirp4netns'] as const) {
       const reply = await w.client('tcp', 8080, 'hello tcp');
       assert.match(reply, /hello tcp/);
       // pasta keeps the client's address (pain #1); slirp4netns is not held to it
-      if (backend === 'pasta') assert.match(reply, new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}\\n`));
+      if (backend === 'pasta') assert.equal(peerOf(reply, 'peer'), CLIENT_IP);
     });
+
+    if (backend === 'pasta') {
+      it('the tcp port answers over IPv6 too, with the client address kept', async () => {
+        const reply = await w.client('tcp', 8080, 'hello v6', 30, 6);
+        assert.match(reply, /hello v6/);
+        assert.equal(peerOf(reply, 'peer'), CLIENT_IP6);
+      });
+    }
 
     it('a client outside reaches the published udp port', async () => {
       const reply = await w.client('udp', 5353, 'hello udp');
       assert.match(reply, /hello udp/);
-      if (backend === 'pasta') assert.match(reply, new RegExp(`udp-peer=${CLIENT_IP.replaceAll('.', '\\.')}\\n`));
+      if (backend === 'pasta') assert.equal(peerOf(reply, 'udp-peer'), CLIENT_IP);
     });
 
     it('a second setup is refused while the helper runs', () => {

@@ -11,6 +11,9 @@ export const USER = 'skifftest';
 export const HOST_IP = '10.77.0.1';
 export const GW_IP = '10.77.0.2';
 export const CLIENT_IP = '10.77.0.3';
+export const HOST_IP6 = '2001:db8:77::1';
+export const GW_IP6 = '2001:db8:77::2';
+export const CLIENT_IP6 = '2001:db8:77::3';
 // The real bundle when scripts/test.sh built it; else the test-only entry (same command group).
 const ENTRY = existsSync(SKIFF) ? SKIFF : join(import.meta.dirname, 'cli-entry.js');
 
@@ -46,7 +49,12 @@ export class World {
     this.host.sh('ip', ['route', 'add', 'default', 'via', GW_IP]); // pasta copies the interface with the default route
     this.outside.sh('ip', ['addr', 'add', `${GW_IP}/24`, 'dev', vo]);
     this.outside.sh('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', vo]);
+    // documentation prefix, only inside these namespaces; nodad so addresses are usable at once
+    this.host.sh('ip', ['addr', 'add', `${HOST_IP6}/64`, 'dev', vh, 'nodad']);
+    this.outside.sh('ip', ['addr', 'add', `${GW_IP6}/64`, 'dev', vo, 'nodad']);
+    this.outside.sh('ip', ['addr', 'add', `${CLIENT_IP6}/64`, 'dev', vo, 'nodad']);
     this.outside.sh('ip', ['link', 'set', vo, 'up']);
+    this.host.sh('ip', ['-6', 'route', 'add', 'default', 'via', GW_IP6]);
     this.stateDir = `/run/${uniq('skiff-rootless-')}`;
     mkdirSync(this.stateDir, { recursive: true });
     chownSync(this.stateDir, ids.uid, ids.gid);
@@ -108,10 +116,11 @@ export class World {
   }
 
   /** A client in the outside namespace, from CLIENT_IP; retried while the server starts. */
-  async client(proto: 'tcp' | 'udp', port: number, message: string, tries = 30): Promise<string> {
+  async client(proto: 'tcp' | 'udp', port: number, message: string, tries = 30, family: 4 | 6 = 4): Promise<string> {
     let last: RunResult | undefined;
+    const target = family === 4 ? `${proto.toUpperCase()}:${HOST_IP}:${port},bind=${CLIENT_IP}` : `${proto.toUpperCase()}6:[${HOST_IP6}]:${port},bind=[${CLIENT_IP6}]`;
     for (let i = 0; i < tries; i++) {
-      last = this.outside.run('socat', ['-t2', '-T3', '-', `${proto.toUpperCase()}:${HOST_IP}:${port},bind=${CLIENT_IP}`], { input: message + '\n', timeoutMs: 10_000 });
+      last = this.outside.run('socat', ['-t2', '-T3', '-', target], { input: message + '\n', timeoutMs: 10_000 });
       if (last.code === 0 && last.stdout !== '') return last.stdout;
       await sleep(100);
     }
