@@ -6,8 +6,7 @@ import { errorMessage } from '../src/lib/errors.js';
 import { createLog } from '../src/lib/log.js';
 import type { FirewallContext, FirewallDriver, FirewallNetwork, PortForward } from './firewall.js';
 import { dedupe, describeKey, elementCmds, elementId, networkElements, portElements, removeCmds, type Element } from './elements.js';
-import { mapElements } from './foreign.js';
-import { deleteRule, describeChain, findDropChains, insertAccept, ourRuleHandles } from './foreign.js';
+import { deleteRule, describeChain, findDropChains, insertAccept, mapElements, ourRuleHandles } from './foreign.js';
 import { FAMILY, TABLE, USER_CHAIN } from './layout.js';
 import { batch, table, type NftCmd } from './nft-json.js';
 import { NftError, nftRunner, type NftRunner } from './nft.js';
@@ -73,7 +72,11 @@ export class NftablesDriver implements FirewallDriver {
     if (!o.complete) return;
     const st = this.state;
     if (!st) {
-      await this.nft.apply(batch([...ensureSets(), ...removeCmds(networkElements(n))]), `network ${n.networkName} teardown`);
+      try {
+        await this.nft.apply(batch(removeCmds(networkElements(n))), `network ${n.networkName} teardown`);
+      } catch (e) {
+        if (!(e instanceof NftError && e.errno === 'ENOENT')) throw e; // rootless: table gone, nothing to remove
+      }
       return;
     }
     const saved = st.loadNetwork(n.networkId) ?? n;
