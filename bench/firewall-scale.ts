@@ -62,7 +62,7 @@ function measureDriver(existing: number): number {
   const host = createNetns('skbh');
   const configDir = mkdtempSync(join(tmpdir(), 'skiff-bench-fw-'));
   try {
-    const r = host.run(process.execPath, [INNER, configDir, String(existing), String(REPS)], { env: { ...process.env, SKIFF_BENCH_IN_NETNS: '1' }, timeoutMs: 600_000 });
+    const r = host.run(process.execPath, [INNER, configDir, String(existing), String(Math.max(REPS, 21))], { env: { ...process.env, SKIFF_BENCH_IN_NETNS: '1' }, timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`driver bench failed: ${r.stderr}`);
     return (JSON.parse(r.stdout) as { medianMs: number }).medianMs;
   } finally {
