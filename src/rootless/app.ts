@@ -87,7 +87,7 @@ async function start(o: RootlessOptions, p: StatePaths, binary: string): Promise
   const features = await probe(binary);
   log.debug('probed helper', { binary, version: features.version });
   if (o.backend === 'pasta') {
-    const plan = pastaArgs(o, features, p.pidFile);
+    const plan = pastaArgs(o, features, p.pidFile, p.log);
     removeFile(p.pidFile);
     log.debug('starting pasta', { args: plan.args });
     const started = await startPasta(binary, plan.args, p.pidFile, o.netns);

@@ -39,10 +39,11 @@ function need(features: Features, option: string, why: string): void {
 
 /**
  * Builds the pasta arguments for one container. `pidFile` is where pasta
- * writes the pid of its background process, which teardown later stops.
+ * writes the pid of its background process, which teardown later stops;
+ * `logFile` receives its output with `debug`.
  * Throws when the installed pasta lacks an option the request needs.
  */
-export function pastaArgs(o: RootlessOptions, features: Features, pidFile: string): PastaPlan {
+export function pastaArgs(o: RootlessOptions, features: Features, pidFile: string, logFile?: string): PastaPlan {
   need(features, 'config-net', 'to configure the container interface');
   const args = ['--config-net', '--pid', pidFile];
   if (o.mtu !== undefined) args.push('--mtu', String(o.mtu));
@@ -72,7 +73,11 @@ export function pastaArgs(o: RootlessOptions, features: Features, pidFile: strin
   // The gateway address reaches the host's loopback only when asked for (pain #11).
   if (!o.hostLoopback && !seen.mapGw) args.push('--no-map-gw');
   if (!o.debug) args.push('--quiet');
-  else args.push('--debug');
+  else {
+    args.push('--debug');
+    // in the background pasta's stderr is /dev/null: keep the debug output next to the state
+    if (logFile !== undefined && features.options.has('log-file')) args.push('--log-file', logFile);
+  }
   if (o.userns !== undefined) {
     need(features, 'userns', 'to join the user namespace that owns the container netns');
     args.push('--userns', o.userns);

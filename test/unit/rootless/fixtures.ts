@@ -7,12 +7,12 @@ const set = (s: string): ReadonlySet<string> => new Set(s.split(/\s+/).filter(Bo
 /** pasta 2024_08_14 and later: --map-guest-addr exists. */
 export const pastaNew: Features = {
   version: 'pasta 2024_08_21.1d6142f',
-  options: set('debug trace quiet foreground stderr pid mtu address netmask gateway outbound dns dns-forward no-map-gw map-guest-addr map-host-loopback ipv4-only ipv6-only tcp-ports udp-ports tcp-ns udp-ns userns netns netns-only config-net ns-ifname'),
+  options: set('debug trace quiet foreground stderr log-file pid mtu address netmask gateway outbound dns dns-forward no-map-gw map-guest-addr map-host-loopback ipv4-only ipv6-only tcp-ports udp-ports tcp-ns udp-ns userns netns netns-only config-net ns-ifname'),
 };
 /** The Debian 12 pasta (2023-03-09): no --map-guest-addr. */
 export const pastaOld: Features = {
   version: 'pasta unknown version',
-  options: set('debug trace quiet foreground stderr pid mtu address outbound dns dns-forward no-map-gw ipv4-only tcp-ports udp-ports tcp-ns udp-ns userns netns netns-only config-net ns-ifname'),
+  options: set('debug trace quiet foreground stderr log-file pid mtu address outbound dns dns-forward no-map-gw ipv4-only tcp-ports udp-ports tcp-ns udp-ns userns netns netns-only config-net ns-ifname'),
 };
 export const slirpFull: Features = {
   version: 'slirp4netns version 1.2.0',

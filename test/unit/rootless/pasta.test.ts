@@ -73,6 +73,13 @@ describe('pastaArgs', () => {
     });
   }
 
+  it('debug output goes to the log file when pasta has --log-file', () => {
+    assert.match(pastaArgs(opts({ debug: true }), pastaNew, PID, '/s/k.log').args.join(' '), / --debug --log-file \/s\/k\.log --netns /);
+    const noLogFile = { ...pastaOld, options: new Set([...pastaOld.options].filter((o) => o !== 'log-file')) };
+    assert.match(pastaArgs(opts({ debug: true }), noLogFile, PID, '/s/k.log').args.join(' '), / --debug --netns /);
+    assert.doesNotMatch(pastaArgs(opts(), pastaNew, PID, '/s/k.log').args.join(' '), /log-file/);
+  });
+
   it('reports the DNS address the container should use', () => {
     assert.equal(pastaArgs(opts(), pastaNew, PID).dnsForward, '169.254.1.1');
     assert.equal(pastaArgs(opts({ dnsForward: '10.0.0.53' }), pastaNew, PID).dnsForward, '10.0.0.53');
