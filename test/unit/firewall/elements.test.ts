@@ -151,3 +151,13 @@ describe('state files and selection', () => {
     assert.equal(parseFirewallDriverName('NFTABLES'), 'nftables');
   });
 });
+
+describe('dry run', () => {
+  it('records the batches it would apply and writes nothing', async () => {
+    const { dryRunNftablesDriver } = await import('../../../firewall/dry-run.js');
+    const { driver, batches } = dryRunNftablesDriver();
+    await driver.setupNetwork(podman);
+    await driver.setupPorts(webPorts);
+    assert.deepEqual(batches.map((b) => b.what), ['network podman setup', `container ${webPorts.containerId.slice(0, 12)} port forwarding`]);
+  });
+});
