@@ -241,7 +241,10 @@ export async function rootlessPorts(action: 'add' | 'remove', netnsArg: string, 
   return withLock(p.lock, async () => {
     const rec = readRecord(p.record);
     if (!rec || !isOurs(rec.pid, rec.starttime)) {
-      throw new SkiffError(`${netns} has no running rootless helper started by skiff`, { hint: `Run \`skiff rootless setup ${netnsArg}\` first` });
+      throw new SkiffError(`${netns} has no running rootless helper started by skiff`, {
+        code: 'SKIFF_ERR_ROOTLESS_NOT_SET_UP',
+        hint: `Run \`skiff rootless setup ${netnsArg}\` first`,
+      });
     }
     if (rec.backend === 'pasta') {
       throw new SkiffError('pasta cannot change published ports of a running container (this adapter has no live port API for pasta)', {

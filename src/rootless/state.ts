@@ -56,12 +56,12 @@ export function readRecord(path: string): StateRecord | undefined {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SkiffError(`cannot read rootless state ${path}: ${(e as Error).message}`);
+    throw new SkiffError(`cannot read rootless state ${path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_STATE' });
   }
   try {
     return recordSchema.parse(JSON.parse(text));
   } catch {
-    throw new SkiffError(`rootless state ${path} is corrupt`, { hint: 'Stop the helper by hand and remove the file' });
+    throw new SkiffError(`rootless state ${path} is corrupt`, { code: 'SKIFF_ERR_ROOTLESS_STATE', hint: 'Stop the helper by hand and remove the file' });
   }
 }
 
