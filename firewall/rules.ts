@@ -83,6 +83,9 @@ export function staticRules(): Array<[string, Expr[]]> {
   r.push(['forward', [jump(USER_CHAIN)]]);
   r.push(['forward', [inSet(iif, setRef('bridges')), match(ct('state'), 'invalid', 'in'), drop]]);
   r.push(['forward', [inSet(oif, setRef('bridges')), match(ct('state'), 'invalid', 'in'), drop]]);
+  // traffic inside one bridge: only seen here with br_netfilter (Docker/k8s hosts) or
+  // hairpin; it never leaves the network, so internal and isolated networks allow it too
+  r.push(['forward', [inSet(concat(iif, oif), setRef('bridge_self')), goTo('allow')]]);
   // internal networks never forward, whatever the bridge's sysctls say
   r.push(['forward', [inSet(iif, setRef('internal_bridges')), drop]]);
   r.push(['forward', [inSet(oif, setRef('internal_bridges')), drop]]);

@@ -65,7 +65,7 @@ function addForeignPolicies(host: Netns): void {
 
 describe('nftables driver with real packets', { skip: needRoot, concurrency: false }, () => {
   let lab: Lab;
-  let c1: Netns, c2: Netns, c3: Netns, c4: Netns;
+  let c1: Netns, c2: Netns, c3: Netns, c4: Netns, c5: Netns;
 
   before(async () => {
     lab = new Lab();
@@ -76,10 +76,12 @@ describe('nftables driver with real packets', { skip: needRoot, concurrency: fal
     c2 = lab.container(A, '10.88.0.3', 'fd00:88::3');
     c3 = lab.container(B, '10.89.0.2');
     c4 = lab.container(I, '10.90.0.2');
+    c5 = lab.container(I, '10.90.0.3');
     await Promise.all([
       lab.serve(c1, [80, 53, 54, 443, 9000, 9001]),
       lab.serve(c2, [80]),
       lab.serve(c3, [80]),
+      lab.serve(c5, [80]),
       lab.serve(lab.out, [7000]),
       lab.serve(lab.host, [5353]), // stands in for skiff-dns on the gateways
     ]);
@@ -133,6 +135,10 @@ describe('nftables driver with real packets', { skip: needRoot, concurrency: fal
   it('internal network: no way out, but DNS on its gateway works', () => {
     assert.equal(lab.talk(c4, 'tcp', '192.0.2.2', 7000), undefined);
     assert.equal(lab.talk(c4, 'udp', '10.90.0.1', 53), 'hi|10.90.0.2|5353');
+    // containers of the internal network still reach each other (bridged; with
+    // br_netfilter loaded that traffic passes the forward hook too)
+    assert.equal(lab.talk(c4, 'tcp', '10.90.0.3', 80), 'hi|10.90.0.2|80');
+    assert.equal(lab.talk(c4, 'tcp', '10.88.0.2', 80), undefined);
   });
 
   it('published ports stay reachable across isolated networks', () => {
