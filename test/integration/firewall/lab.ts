@@ -5,7 +5,7 @@
 // machine's own namespace; destroy() deletes every namespace by name and kills
 // the servers it started by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,7 @@ export class Lab {
 
   destroy(): void {
     this.stopServers();
+    rmSync(this.configDir, { recursive: true, force: true });
     for (const n of this.all.reverse()) n.destroy();
   }
 }

@@ -1,5 +1,5 @@
 // Shared inputs and a recording fake for the firewall unit tests (no root, no nft).
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -84,7 +84,15 @@ export class FakeNft implements NftRunner {
   }
 }
 
-export const tempConfig = (): string => mkdtempSync(join(tmpdir(), 'skiff-fw-unit-'));
+const temps: string[] = [];
+process.on('exit', () => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+export const tempConfig = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'skiff-fw-unit-'));
+  temps.push(d);
+  return d;
+};
 
 /**
  * Compares a rendered batch with test/unit/golden/firewall/<name>.json (read
