@@ -148,6 +148,9 @@ export class World {
   }
 
   async destroy(): Promise<void> {
+    // a test that failed between setup and teardown would leave its helper running:
+    // slirp4netns holds the namespace open and does not exit by itself
+    if (this.cpid) this.skiff(['teardown', `/proc/${this.cpid}/ns/net`]);
     for (const c of this.spawned.reverse()) {
       if (c.exitCode === null && c.signalCode === null) {
         c.kill('SIGKILL');
