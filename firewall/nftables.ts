@@ -36,7 +36,8 @@ export class NftablesDriver implements FirewallDriver {
     const saved = this.state?.loadNetwork(n.networkId);
     const old = saved ? stale(safeElements(() => networkElements(saved)), els) : [];
     this.state?.writeDriverName('nftables');
-    this.state?.saveNetwork(n);
+    const unchanged = saved !== undefined && sameNetwork(saved, n);
+    if (!unchanged) this.state?.saveNetwork(n);
     try {
       if (saved && old.length === 0 && (await this.tryFast(elementCmds('add', els), `network ${n.networkName} setup`))) return;
       // a new network, changed input, or a table that is gone: the full static part
@@ -249,6 +250,13 @@ export class NftablesDriver implements FirewallDriver {
 }
 
 const short = (id: string): string => id.slice(0, 12);
+
+/** Same firewall input (as saved): then the state file needs no rewrite. */
+function sameNetwork(a: FirewallNetwork, b: FirewallNetwork): boolean {
+  const norm = (n: FirewallNetwork) =>
+    JSON.stringify([n.networkId, n.networkName, n.bridge, n.subnets, n.gateways, n.isolate, n.internal, n.dnsPort, n.dnsEnabled, n.outboundAddr4 ?? null, n.outboundAddr6 ?? null]);
+  return norm(a) === norm(b);
+}
 
 /** Elements of saved input; saved input that no longer validates contributes nothing (and says so). */
 function safeElements(f: () => Element[], what?: string): Element[] {
