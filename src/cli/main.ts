@@ -102,7 +102,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
       throw new SkiffError('dhcp-proxy is not supported by skiff yet', { hint: 'Use host-local IPAM (the default)' });
     });
 
-  registerRootless(program);
+  registerRootless(program, io);
   return program;
 }
 
