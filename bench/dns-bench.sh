@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# skiff-dns against Debian's aardvark-dns 1.4, side by side with dnsperf, in a
+# namespace this script creates (and deletes): 100 containers in the config,
+# queries sent from a container address. Prints qps, average latency, p99 at a
+# fixed rate, and the ratio skiff/aardvark per query kind; then queries lost
+# while the server is SIGHUP-ed under load, and idle memory with 1,000 containers.
+# Usage (root): bash bench/dns-bench.sh [seconds-per-run]
+# Env: SKIFF_DIST_DIR (default dist), AARDVARK (default /usr/lib/podman/aardvark-dns),
+#      RATE (fixed qps for the p99 runs, default 10000), KINDS (subset of: a aaaa suffix ptr fwd fwd-unique)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then echo "needs root: it creates network namespaces" >&2; exit 1; fi
+if [ "${SKIFF_IN_SANDBOX:-}" != 1 ]; then exec scripts/in-sandbox.sh bash "$0" "$@"; fi
+
+DUR=${1:-5}
+RATE=${RATE:-10000}
+SKIFF_DNS=$PWD/${SKIFF_DIST_DIR:-dist}/skiff-dns.mjs
+AARDVARK=${AARDVARK:-/usr/lib/podman/aardvark-dns}
+[ -f "$SKIFF_DNS" ] || { echo "no $SKIFF_DNS: build first (node scripts/build.mjs)" >&2; exit 1; }
+tag=$$
+ns=skdnsbench$tag
+work=/run/skdnsbench$tag
+dir=$work/aardvark-dns
+stub_pid=
+GW=10.89.0.1
+SRC=10.89.0.2   # ctr1's address: queries come from a container
+
+in_ns() { ip netns exec "$ns" "$@"; }
+stop_server() {
+  local pid
+  pid=$(cat "$dir/aardvark.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/aardvark.pid"
+}
+cleanup() {
+  stop_server
+  [ -n "$stub_pid" ] && kill "$stub_pid" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ip netns add "$ns"
+in_ns ip link set lo up
+in_ns ip link add br0 type bridge
+in_ns ip link set br0 up
+in_ns ip addr add $GW/16 dev br0
+in_ns ip addr add $SRC/16 dev br0
+in_ns ip addr add fd89::1/64 dev br0 nodad
+in_ns ip link add br1 type bridge
+in_ns ip link set br1 up
+in_ns ip addr add 10.250.0.1/24 dev br1
+mkdir -p "$dir" "$work/q"
+
+# config with N containers: ctrI at 10.89.x.y / fd89::hex, alias aliasI
+write_config() {
+  local n=$1 f="$dir/bench"
+  echo "$GW,fd89::1 10.250.0.1" > "$f"
+  for i in $(seq 1 "$n"); do
+    local h=$((i + 1))
+    printf '%064x 10.89.%d.%d fd89::%x ctr%d,alias%d\n' "$i" $((h / 256)) $((h % 256)) "$h" "$i" "$i" >> "$f"
+  done
+}
+write_config 100
+
+for i in $(seq 1 100); do echo "ctr$i A"; done > "$work/q/a"
+for i in $(seq 1 100); do echo "ctr$i AAAA"; done > "$work/q/aaaa"
+for i in $(seq 1 100); do echo "ctr$i.dns.podman A"; done > "$work/q/suffix"
+for i in $(seq 1 100); do echo "$((i + 1)).0.89.10.in-addr.arpa PTR"; done > "$work/q/ptr"
+for i in $(seq 1 100); do echo "host$i.example.com A"; done > "$work/q/fwd"
+for i in $(seq 1 400000); do echo "u$i.example.com A"; done > "$work/q/fwd-unique"
+
+# `ip netns exec` execs node, so $! is the stub's own pid; its output never goes to our stdout
+ip netns exec "$ns" node bench/dns-upstream.mjs 10.250.0.1 > "$work/stub.out" 2>&1 < /dev/null &
+stub_pid=$!
+for _ in $(seq 50); do grep -q ready "$work/stub.out" 2>/dev/null && break; sleep 0.1; done
+
+start_server() {
+  case $1 in
+    aardvark) in_ns "$AARDVARK" --config "$dir" -p 53 run > /dev/null 2>&1 < /dev/null ;;
+    skiff) in_ns node "$SKIFF_DNS" --config "$dir" -p 53 run > /dev/null < /dev/null ;;
+  esac
+  sleep 0.3
+}
+
+# dnsperf summary → "qps lost avg_ms"
+perf() {
+  local file=$1; shift
+  in_ns dnsperf -s $GW -a $SRC -d "$work/q/$file" -l "$DUR" -c 8 -q 500 -t 2 "$@" 2>/dev/null |
+    awk '/Queries per second/ {q=$4} /Queries lost/ {l=$3} /Average Latency/ {a=$4*1000} END {printf "%.0f %s %.3f", q, l, a}'
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# At a fixed rate: p99 latency (ms) from dnsperf's per-query report, and the
+# server's CPU time per answered query (µs). CPU per query does not depend on
+# what else the machine is doing, so it is the fairer number on a busy host.
+fixed() {
+  local file=$1 pid t0 t1 out n
+  pid=$(cat "$dir/aardvark.pid")
+  t0=$(cpu_ticks "$pid")
+  out=$(in_ns dnsperf -s $GW -a $SRC -d "$work/q/$file" -l 3 -c 8 -q 500 -t 2 -Q "$RATE" -v 2>/dev/null)
+  t1=$(cpu_ticks "$pid")
+  n=$(awk '/Queries completed/ {print $3}' <<<"$out")
+  awk '$1 == ">" {print $NF * 1000}' <<<"$out" | sort -n |
+    awk -v n="$n" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+      '{v[NR]=$1} END {printf "%s %.1f", (NR ? sprintf("%.3f", v[int(NR*0.99)]) : "n/a"), (n > 0 ? t / hz * 1e6 / n : 0)}'
+}
+
+declare -A R
+kinds=${KINDS:-"a aaaa suffix ptr fwd fwd-unique"}
+for server in aardvark skiff; do
+  start_server $server
+  for k in $kinds; do
+    R[$server,$k]=$(perf "$k")
+    read -r R[$server,$k,p99] R[$server,$k,cpu] <<<"$(fixed "$k")"
+  done
+  # reload under load: SIGHUP every 100 ms while dnsperf runs; every query must be answered
+  pid=$(cat "$dir/aardvark.pid")
+  ( end=$((SECONDS + DUR)); while [ $SECONDS -lt $end ]; do kill -HUP "$pid" 2>/dev/null || true; sleep 0.1; done ) &
+  hup=$!
+  R[$server,reload]=$(perf a)
+  wait $hup || true
+  stop_server
+done
+
+printf '\n%-10s | %-44s | %-44s | %s\n' kind "aardvark-dns 1.4: qps lost avg p99 cpu/q" "skiff-dns: qps lost avg p99 cpu/q" "qps ratio, cpu ratio"
+for k in $kinds reload; do
+  read -r aq al aa <<<"${R[aardvark,$k]}"
+  read -r sq sl sa <<<"${R[skiff,$k]}"
+  ap=${R[aardvark,$k,p99]:--} ac=${R[aardvark,$k,cpu]:--} sp=${R[skiff,$k,p99]:--} sc=${R[skiff,$k,cpu]:--}
+  ratio=$(awk -v s="$sq" -v a="$aq" -v sc="$sc" -v ac="$ac" 'BEGIN { printf "%s, %s", (a > 0 ? sprintf("%.2fx", s / a) : "n/a"), (sc > 0 ? sprintf("%.2fx less cpu", ac / sc) : "-") }')
+  printf '%-10s | %7s %5s %7sms %7sms %6sus | %7s %5s %7sms %7sms %6sus | %s\n' "$k" "$aq" "$al" "$aa" "$ap" "$ac" "$sq" "$sl" "$sa" "$sp" "$sc" "$ratio"
+done
+echo "(qps/lost/avg: saturating dnsperf, 8 clients x 500 outstanding; lost = no answer within 2 s."
+echo " p99 and cpu/q (server CPU time per answered query): at a fixed $RATE qps. reload = A queries while SIGHUP every 100 ms)"
+
+# idle memory with 1,000 containers
+write_config 1000
+for server in aardvark skiff; do
+  start_server $server
+  sleep 1
+  pid=$(cat "$dir/aardvark.pid")
+  echo "idle RSS with 1000 containers, $server: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
+  stop_server
+done
