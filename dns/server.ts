@@ -10,6 +10,7 @@ import { ReplyCache } from './cache.js';
 import { canonicalSource, resolve, type ResolveOptions } from './resolve.js';
 import { TcpFramer, frame } from './tcp-framer.js';
 import { Forwarder, type UpstreamOptions } from './upstream.js';
+import { portOwner } from './port-owner.js';
 import {
   buildEmptyReply,
   buildHeaderReply,
@@ -180,7 +181,7 @@ export class DnsServer {
           const srv = createServer({ pauseOnConnect: false });
           srv.once('error', (e) => {
             srv.close();
-            reject(new Error(`failed to bind tcp listener on ${fmtAddr(ip, this.o.port)}: ${errText(e)}`, { cause: e }));
+            reject(new Error(`failed to bind tcp listener on ${fmtAddr(ip, this.o.port)}: ${errText(e, 'tcp', ip, this.o.port)}`, { cause: e }));
           });
           srv.listen({ host: ip, port: this.o.port, ipv6Only: ip.includes(':'), backlog: 511, exclusive: true }, () => {
             srv.removeAllListeners('error');
@@ -249,7 +250,7 @@ function bindUdp(ip: string, port: number): Promise<UdpSocket> {
         const s = createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', ipv6Only: ip.includes(':') });
         s.once('error', (e) => {
           s.close();
-          reject(new Error(`failed to bind udp listener on ${fmtAddr(ip, port)}: ${errText(e)}`, { cause: e }));
+          reject(new Error(`failed to bind udp listener on ${fmtAddr(ip, port)}: ${errText(e, 'udp', ip, port)}`, { cause: e }));
         });
         s.bind({ address: ip, port, exclusive: true }, () => {
           s.removeAllListeners('error');
@@ -282,7 +283,11 @@ function fmtAddr(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-function errText(e: Error): string {
+function errText(e: Error, proto: 'udp' | 'tcp', ip: string, port: number): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EADDRINUSE' ? 'Address already in use' : code === 'EADDRNOTAVAIL' ? 'Cannot assign requested address' : e.message;
+  if (code === 'EADDRINUSE') {
+    const owner = portOwner(proto, ip, port);
+    return `Address already in use${owner ? ` (held by ${owner})` : ''}`;
+  }
+  return code === 'EADDRNOTAVAIL' ? 'Cannot assign requested address' : e.message;
 }

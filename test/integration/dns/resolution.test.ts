@@ -3,9 +3,11 @@
 // come from container addresses (dig -b / the client tool).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { needRoot } from '../../helpers/sandbox.js';
+import { needRoot, SKIFF_DNS } from '../../helpers/sandbox.js';
+
+const sandboxPaths = { SKIFF_DNS };
 import { DnsLab } from './lab.js';
 
 const GW1 = '10.1.0.1';
@@ -164,7 +166,8 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
   test('a second server on the same port fails with the bind error, exit 1', () => {
     const r = lab.start();
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /failed to bind (udp|tcp) listener on 10\.\d\.0\.1:53/);
+    assert.match(r.stderr, /failed to bind (udp|tcp) listener on 10\.\d\.0\.1:53: Address already in use/);
+    assert.ok(r.stderr.includes(`(held by node (pid ${lab.pid()}))`), r.stderr);
     assert.ok(lab.alive(), 'the first one is untouched');
   });
 
@@ -235,5 +238,38 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     assert.match(r.error ?? '', /^aardvark-dns failed to start: /);
     assert.doesNotMatch(readFileSync(join(lab.dir, 'net2'), 'utf8'), /^s2 /m);
     assert.deepEqual(lab.wiring({ op: 'commit', ctx: { ...lab.ctx(), binary: '/nonexistent/aardvark-dns' }, entries: [e] }), { ok: true });
+  });
+});
+
+describe('skiff-dns process hygiene', { skip: needRoot }, () => {
+  let lab: DnsLab;
+  before(() => {
+    lab = new DnsLab('skdnsfd');
+    lab.addBridge(['10.9.0.1/24']);
+    lab.write('n', '10.9.0.1\nc 10.9.0.2  c\n');
+  });
+  after(() => lab?.destroy());
+
+  test('run closes descriptors it inherited; stdio is /dev/null', () => {
+    const leak = join(lab.base, 'leaked-fd');
+    const { SKIFF_DNS } = sandboxPaths;
+    const r = lab.host.run('bash', ['-c', `exec 7>${leak} 8<${leak}; exec ${process.execPath} ${SKIFF_DNS} --config ${lab.dir} -p 53 run`]);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = lab.pid()!;
+    const targets = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    assert.ok(!targets.includes(leak), `inherited fd still open: ${targets.join(' ')}`);
+    assert.deepEqual([0, 1, 2].map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`)), ['/dev/null', '/dev/null', '/dev/null']);
+  });
+
+  test('version prints JSON', () => {
+    const r = lab.host.run(process.execPath, [sandboxPaths.SKIFF_DNS, 'version']);
+    assert.equal(r.code, 0);
+    assert.match(JSON.parse(r.stdout).version, /^\d+\.\d+\.\d+/);
   });
 });
