@@ -110,8 +110,18 @@ export class DnsServer {
     this.forwarder.close();
   }
 
-  /** Answers locally when it can; otherwise says where to forward. Never throws on bad input. */
+  /** Answers locally when it can; otherwise says where to forward. Never throws. */
   private answer(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | undefined {
+    try {
+      return this.decide(msg, address, listenerIp, tcp);
+    } catch (e) {
+      // a bug must cost one query, not the daemon
+      this.o.log.error(`query from ${address} failed: ${(e as Error).message}`);
+      return msg.length >= 12 ? buildHeaderReply(msg, RCODE_SERVFAIL) : undefined;
+    }
+  }
+
+  private decide(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | undefined {
     const r = parseQuery(msg);
     if (!r.ok) {
       if (r.reply === 'drop') return undefined;
@@ -165,7 +175,11 @@ export class DnsServer {
         return;
       }
       this.forwarder.forwardUdp(msg, out.q.questionEnd, out.servers, (reply) => {
-        udp.send(this.relay(msg, out, reply), rinfo.port, rinfo.address);
+        try {
+          udp.send(this.relay(msg, out, reply), rinfo.port, rinfo.address);
+        } catch {
+          /* the listener closed meanwhile (its network went away on reload) */
+        }
       });
     });
     udp.on('error', (e) => this.o.log.warn(`udp listener ${ip}:${this.o.port}: ${e.message}`));

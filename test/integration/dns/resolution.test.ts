@@ -3,7 +3,7 @@
 // come from container addresses (dig -b / the client tool).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needRoot, SKIFF_DNS } from '../../helpers/sandbox.js';
 
@@ -271,5 +271,42 @@ describe('skiff-dns process hygiene', { skip: needRoot }, () => {
     const r = lab.host.run(process.execPath, [sandboxPaths.SKIFF_DNS, 'version']);
     assert.equal(r.code, 0);
     assert.match(JSON.parse(r.stdout).version, /^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('skiff-dns host upstreams from resolv.conf', { skip: needRoot }, () => {
+  let lab: DnsLab;
+  let resolv: string;
+  before(async () => {
+    lab = new DnsLab('skdnsrc');
+    lab.addBridge(['10.8.0.1/24', '10.8.0.2/24']);
+    lab.addBridge(['10.251.0.1/24', '10.251.0.2/24']);
+    await lab.stub(['10.251.0.1=192.0.2.11', '10.251.0.2=192.0.2.12']);
+    lab.write('n', '10.8.0.1\nc 10.8.0.2  c\n');
+    resolv = join(lab.base, 'resolv.conf');
+    writeFileSync(resolv, '# lab\nnameserver 10.251.0.1\nnameserver bogus\n');
+    // the daemon gets its own /etc/resolv.conf: a bind mount in a private mount namespace
+    const r = lab.host.run('unshare', [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount --bind ${resolv} /etc/resolv.conf && exec ${process.execPath} ${SKIFF_DNS} --config ${lab.dir} -p 53 run`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(() => lab?.destroy());
+
+  test('forwards to the host servers; follows edits of resolv.conf', async () => {
+    assert.deepEqual(lab.short('10.8.0.1', '10.8.0.2', 'host.example'), ['192.0.2.11']);
+    // edited in place (what a bind-mounted file sees), no SIGHUP
+    writeFileSync(resolv, 'nameserver 10.251.0.2\n');
+    let out: string[] = [];
+    for (let i = 0; i < 50 && out[0] !== '192.0.2.12'; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      out = lab.short('10.8.0.1', '10.8.0.2', `after${i}.example`);
+    }
+    assert.deepEqual(out, ['192.0.2.12']);
   });
 });
