@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PodmanHost, podmanSkip } from '../helpers/podman.js';
-import { ctrLinks, ctrV4, resolves, reverse } from './lib.js';
+import { ctrLinks, ctrV4, expectResolves, reverse } from './lib.js';
 
 const skip = podmanSkip();
 
@@ -25,19 +25,19 @@ describe('e2e: container DNS', { skip }, () => {
     await ph?.destroy();
   });
 
-  test('by name, with and without the dns.podman suffix', () => {
-    assert.deepEqual(resolves(ph, 'cli', 'web'), [web]);
-    assert.deepEqual(resolves(ph, 'cli', 'web.dns.podman'), [web]);
+  test('by name, with and without the dns.podman suffix', async () => {
+    await expectResolves(ph, 'cli', 'web', [web]);
+    await expectResolves(ph, 'cli', 'web.dns.podman', [web]);
     const p = ph.exec('cli', 'ping -c1 -W2 web');
     assert.equal(p.code, 0, p.stdout + p.stderr);
   });
 
-  test('by --network-alias', () => {
-    assert.deepEqual(resolves(ph, 'cli', 'www'), [web]);
+  test('by --network-alias', async () => {
+    await expectResolves(ph, 'cli', 'www', [web]);
   });
 
-  test('by short id (12 hex digits)', () => {
-    assert.deepEqual(resolves(ph, 'cli', webId.slice(0, 12)), [web]);
+  test('by short id (12 hex digits)', async () => {
+    await expectResolves(ph, 'cli', webId.slice(0, 12), [web]);
   });
 
   test('PTR of a container address names the container', () => {
@@ -48,37 +48,38 @@ describe('e2e: container DNS', { skip }, () => {
     );
   });
 
-  test('a container on another network cannot resolve them', () => {
-    assert.deepEqual(resolves(ph, 'other', 'web'), []);
-    assert.deepEqual(resolves(ph, 'other', 'www'), []);
-    assert.deepEqual(resolves(ph, 'cli', 'other'), []);
+  test('a container on another network cannot resolve them', async () => {
+    await expectResolves(ph, 'other', 'web', []);
+    await expectResolves(ph, 'other', 'www', []);
+    await expectResolves(ph, 'cli', 'other', []);
   });
 
-  test('network connect / disconnect at runtime', () => {
+  test('network connect / disconnect at runtime', async () => {
     ph.ok(['network', 'connect', 'dnsb', 'web']);
     assert.deepEqual(ctrLinks(ph, 'web').sort(), ['eth0', 'eth1']);
     const webB = ctrV4(ph, 'web', 'eth1');
     assert.match(webB, /^10\.82\.0\./);
-    assert.deepEqual(resolves(ph, 'other', 'web'), [webB]);
+    await expectResolves(ph, 'other', 'web', [webB]);
     assert.equal(ph.exec('other', `ping -c1 -W2 ${webB}`).code, 0);
     ph.ok(['network', 'disconnect', 'dnsb', 'web']);
     assert.deepEqual(ctrLinks(ph, 'web'), ['eth0']);
-    assert.deepEqual(resolves(ph, 'other', 'web'), []);
-    assert.deepEqual(resolves(ph, 'cli', 'web'), [web], 'still resolvable on its first network');
+    await expectResolves(ph, 'other', 'web', []);
+    await expectResolves(ph, 'cli', 'web', [web], { msg: 'still resolvable on its first network' });
   });
 
-  test('--network a,b: two interfaces, reachable by name from both networks', () => {
+  test('--network a,b: two interfaces, reachable by name from both networks', async () => {
     ph.runDetached({ name: 'both', args: ['--network', 'dnsa,dnsb'] });
     assert.deepEqual(ctrLinks(ph, 'both').sort(), ['eth0', 'eth1']);
     const a = ctrV4(ph, 'both', 'eth0');
     const b = ctrV4(ph, 'both', 'eth1');
     assert.deepEqual(new Set([a.split('.')[1], b.split('.')[1]]), new Set(['81', '82']));
-    const fromA = resolves(ph, 'cli', 'both');
-    const fromB = resolves(ph, 'other', 'both');
-    assert.ok(fromA.length > 0 && fromA.every((ip) => ip.startsWith('10.81.')), JSON.stringify(fromA));
-    assert.ok(fromB.length > 0 && fromB.every((ip) => ip.startsWith('10.82.')), JSON.stringify(fromB));
+    // each network's peers get the address on their own network only
+    const onA = [a, b].find((ip) => ip.startsWith('10.81.'))!;
+    const onB = [a, b].find((ip) => ip.startsWith('10.82.'))!;
+    await expectResolves(ph, 'cli', 'both', [onA]);
+    await expectResolves(ph, 'other', 'both', [onB]);
     // and it resolves peers on both of its networks
-    assert.deepEqual(resolves(ph, 'both', 'web'), [web]);
-    assert.deepEqual(resolves(ph, 'both', 'other'), [ctrV4(ph, 'other')]);
+    await expectResolves(ph, 'both', 'web', [web]);
+    await expectResolves(ph, 'both', 'other', [ctrV4(ph, 'other')]);
   });
 });

@@ -1,7 +1,8 @@
 // Small readers shared by the e2e scenarios: what a container sees, read from
 // the host side through its netns (ip -j) or from inside (busybox).
 import { basename } from 'node:path';
-import type { PodmanHost } from '../helpers/podman.js';
+import assert from 'node:assert/strict';
+import { waitFor, type PodmanHost } from '../helpers/podman.js';
 
 export interface Addr {
   family: 'inet' | 'inet6';
@@ -78,7 +79,7 @@ export function resolvConf(ph: PodmanHost, ctr: string): ResolvConf {
 // busybox nslookup asks every nameserver of resolv.conf at once and fails if
 // any says NXDOMAIN; a libc resolver takes the first answer of the first one.
 // So ask the first nameserver only, like libc does.
-const FIRST_NS = `"$(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)"`;
+export const FIRST_NS = `"$(awk '/^nameserver/ { print $2; exit }' /etc/resolv.conf)"`;
 
 /**
  * The addresses `name` resolves to from inside `ctr` (busybox nslookup against
@@ -105,4 +106,25 @@ export function reverse(ph: PodmanHost, ctr: string, ip: string): string[] {
   const r = ph.exec(ctr, `timeout 5 nslookup ${ip} ${FIRST_NS}`);
   if (r.code !== 0) return [];
   return [...r.stdout.matchAll(/name = (\S+)/g)].map((m) => m[1]!.replace(/\.$/, ''));
+}
+
+/**
+ * Asserts what `name` resolves to from `ctr`, allowing the DNS server up to
+ * `ms` to apply a change that just happened: aardvark-dns re-reads its config
+ * on SIGHUP after netavark has already returned to Podman.
+ */
+export async function expectResolves(
+  ph: PodmanHost,
+  ctr: string,
+  name: string,
+  expected: readonly string[],
+  opts: { type?: 'a' | 'aaaa'; msg?: string; ms?: number } = {},
+): Promise<void> {
+  const want = JSON.stringify([...expected].sort());
+  let got: string[] = [];
+  await waitFor(() => {
+    got = resolves(ph, ctr, name, opts.type ?? 'a');
+    return JSON.stringify([...got].sort()) === want;
+  }, opts.ms ?? 3000, 200);
+  assert.deepEqual([...got].sort(), [...expected].sort(), `${ctr} -> ${name}${opts.msg ? `: ${opts.msg}` : ''}`);
 }
