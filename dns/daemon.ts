@@ -93,6 +93,8 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
         for (const err of loaded.errors) log.error(`reload: config file ${err}`);
         const backend = new Backend(loaded.configs);
         if (backend.bindIps().length === 0 && loaded.errors.length === 0) {
+          // a SIGHUP that came in meanwhile may announce a new network: look again first
+          if (again) continue;
           log.info('no networks left, exiting');
           shutdown(0);
         }
@@ -100,6 +102,9 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
         writeFileAtomic(loadedPath, serializeLoaded(process.pid, loaded.digest));
         log.debug('reloaded', { listeners: server.listening.length });
       } while (again);
+    } catch (e) {
+      // keep serving what we have; the next SIGHUP tries again
+      log.error(`reload failed: ${(e as Error).message}`);
     } finally {
       reloading = false;
     }
