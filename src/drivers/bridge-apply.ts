@@ -124,6 +124,8 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
     const now = await host.getLinkByIndex(br.index);
     if (now?.mac) await host.setMac(br.index, now.mac);
   }
+  // a container reaching its own published port comes back through its own port
+  if (plan.managed) await host.setHairpin(hostVeth.index, true);
   await host.setUp(hostVeth.index);
 
   const ctrLink = await ctr.getLink(plan.containerIf);

@@ -87,6 +87,12 @@ export interface Netlink {
   setMaster(link: number, master: number): Promise<void>;
   setMac(link: number, mac: string): Promise<void>;
   setMtu(link: number, mtu: number): Promise<void>;
+  /**
+   * Bridge port hairpin mode: lets a frame leave through the port it came in on,
+   * which a container reaching its own published port needs when br_netfilter
+   * is loaded (the DNAT happens after the bridge decided where the frame goes).
+   */
+  setHairpin(link: number, on: boolean): Promise<void>;
   setUp(link: number): Promise<void>;
   /** Deletes a link; an absent link is not an error. Deleting either veth end removes both. */
   deleteLink(name: string): Promise<'deleted' | 'absent'>;

@@ -6,6 +6,11 @@ import type { Address, Link, Route, RouteSpec, RouteType } from './netlink.js';
 import { attr, decodeAttrs, nest, readStr, readU32, str, u16, u32, u8 } from './wire.js';
 
 export const RTM_NEWLINK = 16;
+/** PF_BRIDGE port settings (hairpin, ...) go through SETLINK, not NEWLINK. */
+export const RTM_SETLINK = 19;
+const AF_BRIDGE = 7;
+const IFLA_PROTINFO = 12;
+const IFLA_BRPORT_MODE = 4;
 export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;
@@ -71,6 +76,13 @@ export function ifinfomsg(o: { index?: number; flags?: number; change?: number }
   b.writeUInt32LE(o.flags ?? 0, 8);
   b.writeUInt32LE(o.change ?? 0, 12);
   return b;
+}
+
+/** `bridge link set dev <port> hairpin on|off`: a PF_BRIDGE SETLINK with IFLA_BRPORT_MODE. */
+export function bridgePortHairpinRequest(index: number, on: boolean): Buffer {
+  const msg = ifinfomsg({ index });
+  msg.writeUInt8(AF_BRIDGE, 0);
+  return Buffer.concat([msg, nest(IFLA_PROTINFO, u8(IFLA_BRPORT_MODE, on ? 1 : 0))]);
 }
 
 export const linkAttr = {

@@ -9,7 +9,7 @@ import { NetlinkError } from '../lib/errors.js';
 import type { Address, Link, Netlink, Route, RouteSpec } from './netlink.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, IFF, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK,
-  RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, addressRequest, familyOnly, formatIp, ifinfomsg,
+  RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_SETLINK, addressRequest, bridgePortHairpinRequest, familyOnly, formatIp, ifinfomsg,
   linkAttr, parseAddress, parseCidr, parseLink, parseRoute, routeRequest, sameRoute,
 } from './rtmsg.js';
 import {
@@ -279,6 +279,11 @@ class Rtnl implements Netlink {
 
   async setMtu(link: number, mtu: number): Promise<void> {
     await this.setLink(`set MTU of link ${link} to ${mtu}`, link, () => [linkAttr.mtu(mtu)]);
+  }
+
+  async setHairpin(link: number, on: boolean): Promise<void> {
+    const what = `set hairpin ${on ? 'on' : 'off'} on bridge port ${link}`;
+    await this.call(what, RTM_SETLINK, 0, this.body(what, () => bridgePortHairpinRequest(link, on)));
   }
 
   async setUp(link: number): Promise<void> {

@@ -100,6 +100,7 @@ describe('bridge driver', { skip: needRoot }, () => {
     const veth = links.find((l) => l.ifname === 'vethopts0');
     assert.equal(veth?.master, 'skbr-opts');
     assert.equal(veth?.mtu, 1400);
+    assert.equal((veth?.linkinfo as { info_slave_data?: { hairpin?: boolean } } | undefined)?.info_slave_data?.hairpin, true, 'hairpin on the host veth');
     assert.equal(c.ipJson<IpLink[]>(['link', 'show', 'eth0'])[0]!.mtu, 1400);
     const routes = c.ipJson<IpRoute[]>(['-4', 'route', 'show']);
     const byDst = (d: string) => routes.find((r) => r.dst === d);
