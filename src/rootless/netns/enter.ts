@@ -1,0 +1,146 @@
+// `skiff setup/teardown --rootless true` run by a plain user (no
+// CAP_NET_ADMIN where it stands): count the container's networks into the
+// shared rootless netns (creating it on first use), then run the same skiff
+// command again inside it, where it builds bridges, veths, nftables rules and
+// skiff-dns exactly as when Podman runs it inside its own rootless netns.
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../../lib/exec.js';
+import { ConfigError, SkiffError, toError, throwCollected } from '../../lib/errors.js';
+import { withLock } from '../../lib/lock.js';
+import { createLog } from '../../lib/log.js';
+import { parseNetworkOptions } from '../../../configs/network-options.js';
+import { hasCapNetAdmin } from './caps.js';
+import { enterArgv } from './argv.js';
+import { ensureNetns, stopNetns } from './lifecycle.js';
+import { EMPTY_PORTS, formatPortSet, portSetOf, union, uncovered } from './portset.js';
+import { netnsPaths, readAttachments, readConfig, readInfo, writeAttachments, type NetnsInfo, type NetnsPaths } from './state.js';
+import { isOurs, stopHelper, readProcStat } from '../proc.js';
+
+const log = createLog('skiff-rootless-netns');
+/** Set for the inner skiff, so that it never tries to enter again. */
+export const INNER_ENV = 'SKIFF_ROOTLESS_NETNS_INNER';
+
+/** True when `skiff setup --rootless true` must enter the rootless netns first (a plain user outside it). */
+export function needsEntering(env: NodeJS.ProcessEnv = process.env, capNetAdmin = hasCapNetAdmin()): boolean {
+  return env[INNER_ENV] !== '1' && !capNetAdmin;
+}
+
+export interface InnerCommand {
+  /** global flags to pass on, e.g. ['--config', dir, '--rootless', 'true'] */
+  globals: string[];
+  command: 'setup' | 'teardown';
+  netns: string;
+}
+
+/** Keys counted in ref-count: one per container network. */
+export function attachmentKeys(input: string): { keys: string[]; mappings: ReturnType<typeof portSetOf> } {
+  const r = parseNetworkOptions(input);
+  if (!r.ok) throw new ConfigError(`failed to load network options: ${r.error}`);
+  return { keys: r.value.attachments.map((a) => `${r.value.containerId}/${a.name}`), mappings: portSetOf(r.value.portMappings) };
+}
+
+async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: string): Promise<string> {
+  if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
+  const script = process.argv[1];
+  if (script === undefined) throw new SkiffError('cannot find the skiff script to run inside the rootless netns');
+  const [cmd, args] = enterArgv(info.pause.pid, info.holder.pid, p.resolv, [process.execPath, script, ...c.globals, c.command, c.netns]);
+  log.debug('entering the rootless netns', { cmd, args });
+  const r = await run(cmd, args, { input, env: { ...process.env, [INNER_ENV]: '1' }, timeoutMs: 120_000 });
+  if (r.stderr) process.stderr.write(r.stderr);
+  if (r.code === 0) return r.stdout;
+  // the inner skiff printed {"error": ...}: pass its message and exit code on unchanged
+  let message = r.stdout.trim() || r.stderr.trim() || `exit status ${r.code ?? r.signal}`;
+  try {
+    const j = JSON.parse(r.stdout) as { error?: unknown };
+    if (typeof j.error === 'string') message = j.error;
+  } catch {
+    /* not JSON: keep the raw text */
+  }
+  throw new SkiffError(message, { code: 'SKIFF_ERR_ROOTLESS_INNER', exitCode: r.code ?? 1 });
+}
+
+/**
+ * Stops skiff-dns when it runs in the rootless netns we are about to stop:
+ * it was started from inside it and would otherwise keep it alive.
+ */
+async function stopDnsIn(stateDir: string, info: NetnsInfo): Promise<void> {
+  if (!info.holder) return;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(stateDir, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    if (readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync(`/proc/${info.holder.pid}/ns/net`)) return;
+  } catch {
+    return;
+  }
+  const st = readProcStat(pid);
+  if (st && isOurs(pid, st.starttime)) await stopHelper(pid, st.starttime);
+}
+
+async function detach(stateDir: string, p: NetnsPaths, keys: readonly string[]): Promise<void> {
+  const left = readAttachments(p).filter((k) => !keys.includes(k));
+  writeAttachments(p, left);
+  const info = readInfo(p);
+  if (left.length === 0 && info && (info.holder || info.conn)) {
+    log.debug('last container network detached; stopping the rootless netns');
+    await stopDnsIn(stateDir, info);
+    await stopNetns(p, info);
+  }
+}
+
+/**
+ * `skiff setup` through the rootless netns: returns the inner skiff's stdout.
+ * Publishing a port pasta does not forward is refused before anything
+ * changes, unless no container is attached (then the netns is made again
+ * with the wider port set: nothing to cut).
+ */
+export async function enterSetup(stateDir: string, c: InnerCommand, input: string): Promise<string> {
+  const { keys, mappings } = attachmentKeys(input);
+  const p = netnsPaths(stateDir);
+  const info = await withLock(p.lock, async () => {
+    const want = union(readConfig(p)?.ports ?? EMPTY_PORTS, mappings);
+    let { info } = await ensureNetns(p, want);
+    const missing = uncovered(info.ports, mappings);
+    const attached = readAttachments(p);
+    if (missing.length > 0 && attached.length === 0) {
+      await stopNetns(p, info);
+      info = (await ensureNetns(p, union(info.ports, want))).info;
+    } else if (missing.length > 0) {
+      throw new SkiffError(`the rootless netns does not forward ${missing.join(', ')} (it forwards ${formatPortSet(info.ports)})`, {
+        code: 'SKIFF_ERR_ROOTLESS_PORTS',
+        hint: 'pasta cannot add ports while containers use the namespace: publish ports inside that set, or stop the containers and run `skiff rootless netns ensure --ports ...` with the ports you need',
+      });
+    }
+    writeAttachments(p, [...attached.filter((k) => !keys.includes(k)), ...keys]);
+    return info;
+  });
+  try {
+    return await runInner(info, p, c, input);
+  } catch (e) {
+    await withLock(p.lock, () => detach(stateDir, p, keys)).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
+    throw e;
+  }
+}
+
+/** `skiff teardown` through the rootless netns; idempotent (no netns = nothing to tear down). */
+export async function enterTeardown(stateDir: string, c: InnerCommand, input: string): Promise<string> {
+  const { keys } = attachmentKeys(input);
+  const p = netnsPaths(stateDir);
+  return withLock(p.lock, async () => {
+    const errors: Error[] = [];
+    let out = '';
+    const info = readInfo(p);
+    if (info?.holder && isOurs(info.holder.pid, info.holder.starttime)) {
+      out = await runInner(info, p, c, input).catch((e: unknown) => {
+        errors.push(toError(e));
+        return '';
+      });
+    } else {
+      log.info('no rootless netns running; nothing to tear down inside it', { dir: p.dir });
+    }
+    await detach(stateDir, p, keys).catch((e: unknown) => errors.push(toError(e)));
+    throwCollected(errors);
+    return out;
+  });
+}

@@ -1,0 +1,226 @@
+// Rootless bridge networks, run by the unprivileged user skifftest inside a
+// root-made "host" namespace with an "outside" client namespace linked to it:
+// `skiff rootless netns ensure`, two containers created in its user namespace,
+// `skiff setup --rootless true` entering the shared rootless netns (bridge,
+// veths, nftables, skiff-dns), names resolved across containers on two
+// networks, a published port reached from outside with the client address
+// kept, Podman's case (already inside, nothing to enter), and a teardown that
+// leaves no helper and no namespace behind.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SKIFF, createNetns, needRoot, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { options, type NetSpec } from '../../helpers/options.js';
+import { readProcStat } from '../../../src/rootless/proc.js';
+import { CLIENT_IP, GW_IP, HOST_IP, ensureUser } from '../rootless/world.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const alive = (pid: number): boolean => {
+  const st = readProcStat(pid);
+  return st !== undefined && st.state !== 'Z';
+};
+
+function json<T>(r: RunResult, what: string): T {
+  assert.equal(r.code, 0, `${what} failed: ${r.stdout} ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+interface Status {
+  running: boolean;
+  userns?: string;
+  netns?: string;
+  pause_pid?: number;
+  holder_pid?: number;
+  conn_pid?: number;
+  dns_servers?: string[];
+  ref_count?: number;
+}
+
+const NET_A: NetSpec = { name: 'rbneta', bridge: uniq('skra'), subnets: [{ subnet: '10.89.7.0/24', gateway: '10.89.7.1' }], dns: true };
+const NET_B: NetSpec = { name: 'rbnetb', bridge: uniq('skrb'), subnets: [{ subnet: '10.89.8.0/24', gateway: '10.89.8.1' }], dns: true };
+const NET_P: NetSpec = { name: 'rbnetp', bridge: uniq('skrp'), subnets: [{ subnet: '10.89.9.0/24', gateway: '10.89.9.1' }], dns: false };
+const WEB = { host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' };
+
+describe('rootless bridge network (skifftest in a throwaway host namespace)', { skip: needRoot }, () => {
+  let ids: { uid: number; gid: number };
+  let host: Netns;
+  let outside: Netns;
+  let state = '';
+  let podmanState = '';
+  let st: Status = { running: false };
+  const spawned: ChildProcess[] = [];
+  const ctr: Record<string, number> = {};
+  const opts: Record<string, string> = {};
+  const seen = new Set<number>(); // every helper pid we saw, checked at the end
+
+  const asUser = (): string[] => ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups'];
+  /** skiff as skifftest in the host namespace. */
+  const skiff = (args: readonly string[], input = '', config = state): RunResult =>
+    host.run(asUser()[0]!, [...asUser().slice(1), process.execPath, SKIFF, '--config', config, ...args], { input, timeoutMs: 120_000 });
+  /** A command in a container's netns (root: a test probe, not part of what is tested). */
+  const inCtr = (name: string, argv: readonly string[], input = ''): RunResult =>
+    run('nsenter', [`--net=/proc/${ctr[name]}/ns/net`, ...argv], { input, timeoutMs: 15_000 });
+
+  /** A container: a netns made by skifftest inside the rootless user namespace (as Podman's live in its userns). */
+  async function startContainer(name: string): Promise<void> {
+    const c = spawn('ip', ['netns', 'exec', host.name, ...asUser(), 'nsenter', '--preserve-credentials', `--user=${st.userns}`, '--', 'unshare', '--net', '--', 'sleep', '600'], { stdio: 'ignore' });
+    spawned.push(c);
+    const before = readlinkSync(`/proc/${st.pause_pid}/ns/net`);
+    for (let i = 0; i < 300; i++) {
+      try {
+        if (readlinkSync(`/proc/${c.pid}/exe`).endsWith('/sleep') && readlinkSync(`/proc/${c.pid}/ns/net`) !== before) break;
+      } catch {
+        /* not yet */
+      }
+      await sleep(10);
+    }
+    ctr[name] = c.pid!;
+  }
+
+  before(() => {
+    ids = ensureUser();
+    host = createNetns('skbh');
+    outside = createNetns('skbo');
+    const vh = uniq('vh');
+    const vo = uniq('vo');
+    run('ip', ['link', 'add', vh, 'netns', host.name, 'type', 'veth', 'peer', 'name', vo, 'netns', outside.name]);
+    host.sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', vh]);
+    host.sh('ip', ['link', 'set', vh, 'up']);
+    host.sh('ip', ['route', 'add', 'default', 'via', GW_IP]);
+    outside.sh('ip', ['addr', 'add', `${GW_IP}/24`, 'dev', vo]);
+    outside.sh('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', vo]);
+    outside.sh('ip', ['link', 'set', vo, 'up']);
+    state = `/run/${uniq('skiff-rb-')}`;
+    podmanState = `/run/${uniq('skiff-rbp-')}`;
+    for (const d of [state, podmanState]) {
+      mkdirSync(d, { recursive: true });
+      chownSync(d, ids.uid, ids.gid);
+    }
+  });
+
+  after(async () => {
+    // a failed test must not leak helpers: tear down what may be left, then kill our own children
+    if (state) skiff(['rootless', 'netns', 'destroy', '--force']);
+    for (const c of spawned.reverse()) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+        await new Promise((r) => c.once('exit', r));
+      }
+    }
+    host?.destroy();
+    outside?.destroy();
+    for (const d of [state, podmanState]) if (d) spawnSync('rm', ['-rf', d]);
+  });
+
+  it('rootless netns ensure creates the user namespace, the netns and pasta', () => {
+    st = json<Status>(skiff(['rootless', 'netns', 'ensure', '--ports', '8080']), 'ensure');
+    assert.equal(st.running, true);
+    for (const pid of [st.pause_pid!, st.holder_pid!, st.conn_pid!]) {
+      assert.ok(alive(pid), `helper ${pid} runs`);
+      seen.add(pid);
+    }
+    assert.deepEqual(st.dns_servers, ['169.254.1.1']);
+    assert.equal(readFileSync(join(state, 'rootless-netns', 'rootless-netns-conn.pid'), 'utf8').trim(), String(st.conn_pid));
+    const again = json<Status>(skiff(['rootless', 'netns', 'ensure']), 'second ensure');
+    assert.equal(again.conn_pid, st.conn_pid, 'a running netns is reused');
+  });
+
+  it('setup --rootless true enters it: two containers on two networks, ref-counted', async () => {
+    await startContainer('web');
+    await startContainer('cli');
+    opts.web = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2'] }, { net: NET_B, ips: ['10.89.8.2'] }], { port_mappings: [WEB] }));
+    opts.cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3'] }, { net: NET_B, ips: ['10.89.8.3'] }]));
+    for (const name of ['web', 'cli']) {
+      const out = json<Record<string, { interfaces: Record<string, unknown> }>>(
+        skiff(['--rootless', 'true', 'setup', `/proc/${ctr[name]}/ns/net`], opts[name]),
+        `setup ${name}`,
+      );
+      assert.deepEqual(Object.keys(out).sort(), ['rbneta', 'rbnetb']);
+    }
+    const s = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    assert.equal(s.ref_count, 4, 'one count per container network');
+    // the bridge lives in the rootless netns, not in the host namespace
+    const links = run('nsenter', [`--net=${s.netns}`, 'ip', '-j', 'link', 'show', NET_A.bridge]);
+    assert.equal(links.code, 0, links.stderr);
+    assert.notEqual(host.run('ip', ['link', 'show', NET_A.bridge]).code, 0, 'no bridge in the host namespace');
+  });
+
+  it('containers resolve each other by name on both networks and connect', async () => {
+    inCtr('web', ['ip', 'link', 'set', 'lo', 'up']);
+    const srv = spawn('nsenter', [`--net=/proc/${ctr.web}/ns/net`, 'socat', 'TCP-LISTEN:80,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR'], { stdio: 'ignore' });
+    spawned.push(srv);
+    const dnsPid = Number(readFileSync(join(state, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+    assert.ok(alive(dnsPid), 'skiff-dns runs');
+    seen.add(dnsPid);
+    for (const [gw, want] of [['10.89.7.1', '10.89.7.2'], ['10.89.8.1', '10.89.8.2']] as const) {
+      const r = inCtr('cli', ['dig', '+short', '+time=2', '+tries=3', `@${gw}`, 'web']);
+      // skiff-dns answers with web's addresses on every network the two share
+      assert.ok(r.stdout.trim().split('\n').includes(want), `web via ${gw}: ${r.stdout} ${r.stderr}`);
+    }
+    let reply = '';
+    for (let i = 0; i < 30 && !reply.includes('peer='); i++) {
+      reply = inCtr('cli', ['socat', '-T2', '-', 'TCP:10.89.7.2:80'], 'x\n').stdout;
+      if (!reply.includes('peer=')) await sleep(100);
+    }
+    assert.match(reply, /peer=.*10\.89\.7\.3/, 'cli reaches web by its address on the bridge');
+  });
+
+  it('a published port is reached from outside and sees the client address', async () => {
+    let last: RunResult | undefined;
+    for (let i = 0; i < 30; i++) {
+      last = outside.run('socat', ['-T3', '-', `TCP:${HOST_IP}:8080,bind=${CLIENT_IP}`], { input: 'x\n', timeoutMs: 10_000 });
+      if (last.stdout.includes('peer=')) break;
+      await sleep(100);
+    }
+    assert.match(last?.stdout ?? '', new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'), `client address kept: ${last?.stdout} ${last?.stderr}`);
+  });
+
+  it('a port pasta does not forward is refused before anything changes', () => {
+    const extra = JSON.stringify(options('extra', [{ net: NET_A, ips: ['10.89.7.9'] }], { port_mappings: [{ ...WEB, host_port: 9999 }] }));
+    const r = skiff(['--rootless', 'true', 'setup', `/proc/${ctr.cli}/ns/net`], extra);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /does not forward tcp:9999/);
+    assert.equal(json<Status>(skiff(['rootless', 'netns', 'status']), 'status').ref_count, 4);
+  });
+
+  it('inside a namespace with CAP_NET_ADMIN (Podman) setup just works: nothing to enter', async () => {
+    await startContainer('pod');
+    const s = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    const input = JSON.stringify(options('pod', [{ net: NET_P, ips: ['10.89.9.2'] }]));
+    const inside = (cmd: string): RunResult =>
+      host.run(asUser()[0]!, [...asUser().slice(1), 'nsenter', '--preserve-credentials', `--user=${s.userns}`, `--net=${s.netns}`, '--', process.execPath, SKIFF, '--config', podmanState, '--rootless', 'true', cmd, `/proc/${ctr.pod}/ns/net`], { input, timeoutMs: 60_000 });
+    const out = json<Record<string, unknown>>(inside('setup'), 'setup inside');
+    assert.deepEqual(Object.keys(out), ['rbnetp']);
+    assert.equal(existsSync(join(podmanState, 'rootless-netns')), false, 'no rootless netns of its own');
+    assert.equal(inside('teardown').code, 0);
+  });
+
+  it('teardown of the last container stops pasta and the netns; destroy leaves nothing', async () => {
+    const before = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    const netnsIno = statSync(before.netns!).ino;
+    for (const name of ['web', 'cli']) {
+      const r = skiff(['--rootless', 'true', 'teardown', `/proc/${ctr[name]}/ns/net`], opts[name]);
+      assert.equal(r.code, 0, `teardown ${name}: ${r.stdout} ${r.stderr}`);
+    }
+    // a repeated teardown does not count twice
+    assert.equal(skiff(['--rootless', 'true', 'teardown', `/proc/${ctr.web}/ns/net`], opts.web).code, 0);
+    const after = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    assert.equal(after.ref_count, 0);
+    assert.equal(after.running, false);
+    assert.ok(!alive(before.conn_pid!) && !alive(before.holder_pid!), 'pasta and the netns holder are gone');
+    assert.equal(json<{ stopped: number[] }>(skiff(['rootless', 'netns', 'destroy']), 'destroy').stopped.includes(before.pause_pid!), true);
+    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await sleep(200);
+    for (const pid of seen) assert.ok(!alive(pid), `helper ${pid} is gone`);
+    const holders = readdirSync('/proc').filter((d) => {
+      try {
+        return /^\d+$/.test(d) && statSync(`/proc/${d}/ns/net`).ino === netnsIno;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(holders, [], 'no process holds the rootless netns');
+  });
+});
