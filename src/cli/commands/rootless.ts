@@ -58,6 +58,35 @@ export function registerRootless(program: Command, io: Io = processIo): void {
       io.stdout(JSON.stringify(await rootlessTeardown(netns, { config: g.config })) + '\n');
     });
 
+  // The shared rootless netns for rootless bridge networks (`skiff setup --rootless true` enters it).
+  const netns = rootless.command('netns').description('the shared rootless network namespace used by rootless bridge networks');
+  netns
+    .command('ensure')
+    .description('create the rootless netns (user namespace, netns, pasta) or check the running one; prints its status')
+    .option('--ports <spec>', 'host ports pasta forwards into it, kept for later re-creations: e.g. 8080,9000-9009 or tcp:8080,udp:5353')
+    .action(async (flags: { ports?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>();
+      const { netnsEnsure } = await import('../../rootless/netns/app.js');
+      io.stdout(JSON.stringify(await netnsEnsure(flags.ports, { config: g.config })) + '\n');
+    });
+  netns
+    .command('status')
+    .description('print the rootless netns state: pids, namespace paths to join, ports, ref-count')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>();
+      const { netnsStatus } = await import('../../rootless/netns/app.js');
+      io.stdout(JSON.stringify(netnsStatus({ config: g.config })) + '\n');
+    });
+  netns
+    .command('destroy')
+    .description('stop pasta, the rootless netns and its user namespace holder')
+    .option('--force', 'even while container networks are attached')
+    .action(async (flags: { force?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>();
+      const { netnsDestroy } = await import('../../rootless/netns/app.js');
+      io.stdout(JSON.stringify(await netnsDestroy(flags.force === true, { config: g.config })) + '\n');
+    });
+
   const ports = rootless.command('ports').description('change published ports of a running container (slirp4netns only)');
   for (const action of ['add', 'remove'] as const) {
     ports
