@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage, SkiffError } from '../lib/errors.js';
 import { createLog } from '../lib/log.js';
-import { buildContext, type Context, type GlobalFlags } from '../core/context.js';
+import { buildContext, requireConfigDir, type Context, type GlobalFlags } from '../core/context.js';
 import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from './version.js';
 import { registerRootless } from './commands/rootless.js';
@@ -35,9 +35,12 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .description('attach the container namespace to the networks in the JSON input; prints the StatusBlock map')
     .argument('<netns>', 'path of the container network namespace, e.g. /run/netns/netns-…')
     .action(async (netns: string) => {
-      const { setup } = await import('../core/setup.js');
       const ctx = context();
-      const result = await setup(ctx, netns, io.readInput(program.opts<{ file?: string }>().file));
+      const input = io.readInput(program.opts<{ file?: string }>().file);
+      // a plain user: run inside Skiff's rootless netns (loaded only then)
+      if (ctx.rootless && (await enterRootless(program, 'setup', netns, input))) return;
+      const { setup } = await import('../core/setup.js');
+      const result = await setup(ctx, netns, input);
       io.stdout(JSON.stringify(result) + '\n');
     });
 
@@ -46,8 +49,11 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .description('detach the container namespace from the networks in the JSON input (idempotent)')
     .argument('<netns>', 'path of the container network namespace')
     .action(async (netns: string) => {
+      const ctx = context();
+      const input = io.readInput(program.opts<{ file?: string }>().file);
+      if (ctx.rootless && (await enterRootless(program, 'teardown', netns, input))) return;
       const { teardown } = await import('../core/teardown.js');
-      await teardown(context(), netns, io.readInput(program.opts<{ file?: string }>().file));
+      await teardown(ctx, netns, input);
     });
 
   program
@@ -104,6 +110,26 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
 
   registerRootless(program, io);
   return program;
+
+  /**
+   * `--rootless true` as a plain user (no CAP_NET_ADMIN here): re-runs the
+   * command inside the shared rootless netns and prints its output. False
+   * when we may configure networks where we are (root, or inside Podman's
+   * rootless netns), i.e. nothing to enter.
+   */
+  async function enterRootless(prog: Command, command: 'setup' | 'teardown', netns: string, input: string): Promise<boolean> {
+    const enter = await import('../rootless/netns/enter.js');
+    if (!enter.needsEntering(env)) return false;
+    const f = prog.opts<GlobalFlags>();
+    const configDir = requireConfigDir(context(), command);
+    const globals = ['--config', configDir, '--rootless', 'true'];
+    if (f.firewallDriver !== undefined) globals.push('--firewall-driver', f.firewallDriver);
+    if (f.aardvarkBinary !== undefined) globals.push('--aardvark-binary', f.aardvarkBinary);
+    for (const d of f.pluginDirectory ?? []) globals.push('--plugin-directory', d);
+    const c = { globals, command, netns };
+    io.stdout(command === 'setup' ? await enter.enterSetup(configDir, c, input) : await enter.enterTeardown(configDir, c, input));
+    return true;
+  }
 }
 
 /** Runs the CLI; returns the exit code. Never throws. */
