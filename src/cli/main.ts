@@ -26,6 +26,17 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .addOption(new Option('--firewall-driver <name>', 'firewall driver: nftables (default) or none').env('NETAVARK_FW'))
     .option('-a, --aardvark-binary <path>', 'DNS server to start for DNS-enabled networks (default: skiff-dns)')
     .option('--plugin-directory <dir>', 'directory searched for external network drivers (repeatable)', collect)
+    .addHelpText(
+      'after',
+      `
+Environment:
+  NETAVARK_FW        firewall driver when --firewall-driver is not given
+  NETAVARK_DNS_PORT  port the DNS server listens on (default 53; gateway:53 is DNATed to it)
+  RUST_LOG, SKIFF_LOG  log level on stderr: trace, debug, info, warn (default), error, off
+
+Output: one JSON value on stdout. On failure: {"error":"<message>"} and exit code 1;
+usage errors exit 2. Logs go to stderr only.`,
+    )
     .showHelpAfterError(false)
     .configureOutput({ writeOut: (s) => io.stderr(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
