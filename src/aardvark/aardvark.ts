@@ -11,7 +11,7 @@ import { withLock } from '../lib/lock.js';
 import { createLog, type Log } from '../lib/log.js';
 import { addLines, removeLines, setNetworkServers } from './entries.js';
 import { dirDigest, putFile, readOptional } from './files.js';
-import { inOtherNetns, readPid, signal, startServer, waitLoaded } from './process.js';
+import { inOtherNetns, readPid, servesDir, signal, startServer, waitLoaded } from './process.js';
 
 export interface DnsContext {
   /** the --config dir; files go to <configDir>/aardvark-dns */
@@ -140,12 +140,16 @@ export function checkDnsLoop(entries: DnsContainerEntry[], gateways: string[]): 
  */
 async function serveCurrent(ctx: DnsContext, dir: string, mayStart: boolean): Promise<void> {
   let pid = readPid(dir);
-  if (pid !== undefined && signal(pid, 0) && inOtherNetns(pid)) {
+  if (pid !== undefined && (!signal(pid, 0) || !servesDir(pid, dir))) {
+    if (signal(pid, 0)) logger().warn(`stale ${dir}/aardvark.pid names pid ${pid}, which is not a dns server for it; starting one`);
+    pid = undefined;
+  }
+  if (pid !== undefined && inOtherNetns(pid)) {
     logger().warn(`dns server ${pid} runs in a different network namespace, restarting it here`);
     await stop(pid);
     pid = undefined;
   }
-  if (pid !== undefined && signal(pid, 0)) {
+  if (pid !== undefined) {
     const digest = dirDigest(dir);
     if (signal(pid, 'SIGHUP')) {
       const r = await waitLoaded(dir, pid, digest, CONFIRM_TIMEOUT_MS);

@@ -1,7 +1,7 @@
 // The running DNS server, seen from `skiff setup`: find it by its pid file,
 // signal it, start it, and wait until it serves what is on disk.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { loadedFilePath, parseLoaded, PID_FILE } from '../../configs/aardvark-config.js';
 import { SkiffError } from '../lib/errors.js';
 import { run } from '../lib/exec.js';
@@ -25,6 +25,24 @@ export function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw e;
   }
+}
+
+/**
+ * True when `pid` is a DNS server for `dir` (its command line names the dir,
+ * as both skiff-dns and aardvark-dns are started with `--config <dir>`). A pid
+ * file left by a crashed server may name an unrelated process by now: that
+ * one must never get our SIGHUP (its default action kills).
+ */
+export function servesDir(pid: number, dir: string): boolean {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return false;
+  }
+  const want = resolve(dir);
+  return argv.some((a, i) => (a === '--config' || a === '-c') && argv[i + 1] !== undefined && resolve(argv[i + 1]!) === want)
+    || argv.some((a) => a.startsWith('--config=') && resolve(a.slice('--config='.length)) === want);
 }
 
 /** True when `pid` lives in another network namespace than we do (it cannot serve our gateways). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadedFilePath, serializeLoaded } from '../../../configs/aardvark-config.js';
 import { ConfigDir } from '../../../dns/config-dir.js';
 import { dirDigest, putFile } from '../../../src/aardvark/files.js';
-import { startCommand, waitLoaded } from '../../../src/aardvark/process.js';
+import { servesDir, startCommand, waitLoaded } from '../../../src/aardvark/process.js';
 
 function scratch(): { base: string; dir: string; done: () => void } {
   const base = mkdtempSync(join(tmpdir(), 'skiff-aardvark-'));
@@ -54,4 +54,18 @@ test('waitLoaded: ok on the expected digest, ok at once for a server that never 
 test('start command: plain, or under a systemd scope (--user when rootless)', () => {
   assert.deepEqual(startCommand('/b/aardvark-dns', '/c/aardvark-dns', 53, false, false), ['/b/aardvark-dns', ['--config', '/c/aardvark-dns', '-p', '53', 'run']]);
   assert.deepEqual(startCommand('/b/a', '/c', 53, true, true), ['systemd-run', ['-q', '--scope', '--user', '/b/a', '--config', '/c', '-p', '53', 'run']]);
+});
+
+test('servesDir: only a process started with --config <dir> is signalled', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)', '--', '--config', '/run/x/aardvark-dns'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  try {
+    assert.equal(servesDir(child.pid!, '/run/x/aardvark-dns'), true);
+    assert.equal(servesDir(child.pid!, '/run/x/aardvark-dns/'), true);
+    assert.equal(servesDir(child.pid!, '/run/y/aardvark-dns'), false);
+    assert.equal(servesDir(process.pid, '/run/x/aardvark-dns'), false, 'an unrelated process (stale pid file)');
+  } finally {
+    child.kill();
+  }
 });
