@@ -9,7 +9,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SKIFF, createNetns, needRoot, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
@@ -41,6 +41,8 @@ interface Status {
 const NET_A: NetSpec = { name: 'rbneta', bridge: uniq('skra'), subnets: [{ subnet: '10.89.7.0/24', gateway: '10.89.7.1' }], dns: true };
 const NET_B: NetSpec = { name: 'rbnetb', bridge: uniq('skrb'), subnets: [{ subnet: '10.89.8.0/24', gateway: '10.89.8.1' }], dns: true };
 const NET_P: NetSpec = { name: 'rbnetp', bridge: uniq('skrp'), subnets: [{ subnet: '10.89.9.0/24', gateway: '10.89.9.1' }], dns: false };
+const STUB = join(import.meta.dirname, '..', 'dns', 'tools', 'stub-upstream.js');
+const UPSTREAM_ANSWER = '192.0.2.77';
 const WEB = { host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' };
 
 describe('rootless bridge network (skifftest in a throwaway host namespace)', { skip: needRoot }, () => {
@@ -49,6 +51,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
   let outside: Netns;
   let state = '';
   let podmanState = '';
+  let resolv = '';
   let st: Status = { running: false };
   const spawned: ChildProcess[] = [];
   const ctr: Record<string, number> = {};
@@ -59,6 +62,17 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
   /** skiff as skifftest in the host namespace. */
   const skiff = (args: readonly string[], input = '', config = state): RunResult =>
     host.run(asUser()[0]!, [...asUser().slice(1), process.execPath, SKIFF, '--config', config, ...args], { input, timeoutMs: 120_000 });
+  /** The same, without blocking the event loop (for parallel runs). */
+  const skiffAsync = (args: readonly string[], input: string): Promise<RunResult> =>
+    new Promise((resolve) => {
+      const c = spawn('ip', ['netns', 'exec', host.name, ...asUser(), process.execPath, SKIFF, '--config', state, ...args]);
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      c.stdin.end(input);
+    });
   /** A command in a container's netns (root: a test probe, not part of what is tested). */
   const inCtr = (name: string, argv: readonly string[], input = ''): RunResult =>
     run('nsenter', [`--net=/proc/${ctr[name]}/ns/net`, ...argv], { input, timeoutMs: 15_000 });
@@ -79,7 +93,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     ctr[name] = c.pid!;
   }
 
-  before(() => {
+  before(async () => {
     ids = ensureUser();
     host = createNetns('skbh');
     outside = createNetns('skbo');
@@ -98,6 +112,13 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
       mkdirSync(d, { recursive: true });
       chownSync(d, ids.uid, ids.gid);
     }
+    resolv = `${state}.resolv.conf`;
+    const stub = spawn('ip', ['netns', 'exec', outside.name, process.execPath, STUB, `${GW_IP}=${UPSTREAM_ANSWER}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    spawned.push(stub);
+    await new Promise<void>((resolve, reject) => {
+      stub.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      stub.on('exit', (code) => reject(new Error(`stub upstream exited ${code}`)));
+    });
   });
 
   after(async () => {
@@ -111,11 +132,18 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     }
     host?.destroy();
     outside?.destroy();
-    for (const d of [state, podmanState]) if (d) spawnSync('rm', ['-rf', d]);
+    for (const d of [state, podmanState, resolv]) if (d) spawnSync('rm', ['-rf', d]);
   });
 
   it('rootless netns ensure creates the user namespace, the netns and pasta', () => {
-    st = json<Status>(skiff(['rootless', 'netns', 'ensure', '--ports', '8080']), 'ensure');
+    // pasta reads the host's resolver when it starts: point it at the stub in the outside namespace
+    writeFileSync(resolv, `nameserver ${GW_IP}\n`);
+    const ensure = host.run(
+      'sh',
+      ['-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, ...asUser(), process.execPath, SKIFF, '--config', state, 'rootless', 'netns', 'ensure', '--ports', '8080'],
+      { timeoutMs: 60_000 },
+    );
+    st = json<Status>(ensure, 'ensure');
     assert.equal(st.running, true);
     for (const pid of [st.pause_pid!, st.holder_pid!, st.conn_pid!]) {
       assert.ok(alive(pid), `helper ${pid} runs`);
@@ -132,13 +160,12 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     await startContainer('cli');
     opts.web = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2'] }, { net: NET_B, ips: ['10.89.8.2'] }], { port_mappings: [WEB] }));
     opts.cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3'] }, { net: NET_B, ips: ['10.89.8.3'] }]));
-    for (const name of ['web', 'cli']) {
-      const out = json<Record<string, { interfaces: Record<string, unknown> }>>(
-        skiff(['--rootless', 'true', 'setup', `/proc/${ctr[name]}/ns/net`], opts[name]),
-        `setup ${name}`,
-      );
+    // the engine starts containers in parallel: both setups at once, one namespace
+    const results = await Promise.all(['web', 'cli'].map((name) => skiffAsync(['--rootless', 'true', 'setup', `/proc/${ctr[name]}/ns/net`], opts[name]!)));
+    results.forEach((r, i) => {
+      const out = json<Record<string, { interfaces: Record<string, unknown> }>>(r, `setup ${i}`);
       assert.deepEqual(Object.keys(out).sort(), ['rbneta', 'rbnetb']);
-    }
+    });
     const s = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
     assert.equal(s.ref_count, 4, 'one count per container network');
     // the bridge lives in the rootless netns, not in the host namespace
@@ -165,6 +192,11 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
       if (!reply.includes('peer=')) await sleep(100);
     }
     assert.match(reply, /peer=.*10\.89\.7\.3/, 'cli reaches web by its address on the bridge');
+  });
+
+  it("skiff-dns forwards other names to pasta's DNS forwarder, which asks the host's resolver", () => {
+    const r = inCtr('cli', ['dig', '+short', '+time=2', '+tries=3', '@10.89.7.1', 'www.example.test']);
+    assert.equal(r.stdout.trim(), UPSTREAM_ANSWER, `${r.stdout} ${r.stderr}`);
   });
 
   it('a published port is reached from outside and sees the client address', async () => {
