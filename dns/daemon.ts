@@ -67,6 +67,7 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
     for (const w of watchers) w.close();
     removeIfOurs(pidPath);
     removeFile(loadedPath);
+    removeFile(`${dirPath}.stats`);
     process.exit(code);
   };
 
@@ -112,6 +113,16 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
 
   onHup = () => void reload();
   if (hupBeforeReady) void reload();
+  // SIGUSR1: counters to <DIR>.stats (JSON) and the log, for "is DNS working?" questions
+  process.on('SIGUSR1', () => {
+    const stats = { pid: process.pid, listeners: server.listening, ...server.stats, rssBytes: process.memoryUsage().rss };
+    log.info('stats', stats);
+    try {
+      writeFileAtomic(`${dirPath}.stats`, JSON.stringify(stats) + '\n');
+    } catch (e) {
+      log.warn(`cannot write stats: ${(e as Error).message}`);
+    }
+  });
   process.on('SIGTERM', () => shutdown(0));
   process.on('SIGINT', () => shutdown(0));
   watchers = watchResolvConf(() => {

@@ -62,6 +62,8 @@ export class DnsServer {
   private readonly resolveOpts: ResolveOptions;
   private readonly tcpIdleMs: number;
   private tcpConns = 0;
+  /** counters since start, for SIGUSR1 (see daemon.ts) */
+  readonly stats = { udp: 0, tcp: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, malformed: 0 };
 
   constructor(private readonly o: ServerOptions) {
     this.forwarder = new Forwarder(o.upstream);
@@ -124,6 +126,7 @@ export class DnsServer {
   private decide(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | undefined {
     const r = parseQuery(msg);
     if (!r.ok) {
+      this.stats.malformed++;
       if (r.reply === 'drop') return undefined;
       return buildHeaderReply(msg, r.reply === 'formerr' ? RCODE_FORMERR : RCODE_NOTIMP);
     }
@@ -132,16 +135,26 @@ export class DnsServer {
     const d = resolve(q, canonicalSource(address), listenerIp, this.backend, this.resolveOpts);
     switch (d.kind) {
       case 'answer':
+        this.stats.local++;
         return buildReply(msg, q, RCODE_NOERROR, d.type, d.rdatas, maxSize);
       case 'answer-any':
+        this.stats.local++;
         return buildMixedReply(msg, q, d.answers, maxSize);
       case 'nxdomain':
+        this.stats.nxdomain++;
         return buildEmptyReply(msg, q, RCODE_NXDOMAIN, true);
       case 'forward': {
-        if (d.servers.length === 0) return buildEmptyReply(msg, q, RCODE_SERVFAIL, false);
+        if (d.servers.length === 0) {
+          this.stats.servfail++;
+          return buildEmptyReply(msg, q, RCODE_SERVFAIL, false);
+        }
         const key = ReplyCache.key(d.servers, q.name, q.type, q.qclass);
         const hit = this.cache.get(key, q.id);
-        if (hit && hit.length <= maxSize) return hit;
+        if (hit && hit.length <= maxSize) {
+          this.stats.cacheHits++;
+          return hit;
+        }
+        this.stats.forwarded++;
         return { q, servers: d.servers, key };
       }
     }
@@ -149,6 +162,7 @@ export class DnsServer {
 
   private relay(msg: Buffer, job: ForwardJob, reply: Buffer | undefined): Buffer {
     if (!reply) {
+      this.stats.servfail++;
       this.o.log.debug('no upstream answered', { name: job.q.name, servers: job.servers });
       return buildEmptyReply(msg, job.q, RCODE_SERVFAIL, false);
     }
@@ -168,6 +182,7 @@ export class DnsServer {
     }
     const l: Listener = { ip, udp, tcp, conns: new Set() };
     udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      this.stats.udp++;
       const out = this.answer(msg, rinfo.address, ip, false);
       if (out === undefined) return;
       if (Buffer.isBuffer(out)) {
@@ -226,6 +241,7 @@ export class DnsServer {
         return;
       }
       for (const msg of msgs) {
+        this.stats.tcp++;
         const out = this.answer(msg, sock.remoteAddress ?? '', l.ip, true);
         if (out === undefined) continue;
         if (Buffer.isBuffer(out)) {

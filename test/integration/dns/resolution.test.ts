@@ -163,6 +163,20 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     assert.ok(lab.alive());
   });
 
+  test('SIGUSR1 writes counters beside the config dir', async () => {
+    process.kill(lab.pid()!, 'SIGUSR1');
+    let stats: Record<string, number> = {};
+    for (let i = 0; i < 100 && !stats.udp; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        stats = JSON.parse(readFileSync(`${lab.dir}.stats`, 'utf8')) as Record<string, number>;
+      } catch {
+        /* not yet */
+      }
+    }
+    assert.ok(stats.udp! > 1000 && stats.local! > 1000 && stats.malformed! > 0 && stats.cacheHits! > 0 && stats.servfail! > 0, JSON.stringify(stats));
+  });
+
   test('a second server on the same port fails with the bind error, exit 1', () => {
     const r = lab.start();
     assert.equal(r.code, 1);
