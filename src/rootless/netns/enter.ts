@@ -57,7 +57,15 @@ async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: 
   } catch {
     /* not JSON: keep the raw text */
   }
-  throw new SkiffError(message, { code: 'SKIFF_ERR_ROOTLESS_INNER', exitCode: r.code ?? 1 });
+  // a container netns owned by another user namespace cannot be entered from ours
+  const foreign = /Permission denied|Operation not permitted|EPERM|EACCES/.test(message) && message.includes(c.netns);
+  throw new SkiffError(message, {
+    code: 'SKIFF_ERR_ROOTLESS_INNER',
+    exitCode: r.code ?? 1,
+    ...(foreign
+      ? { hint: `Create the container's network namespace inside the rootless user namespace (the "userns" of \`skiff rootless netns status\`), e.g. nsenter --preserve-credentials --user=/proc/${info.pause.pid}/ns/user -- unshare --net ...` }
+      : {}),
+  });
 }
 
 /**

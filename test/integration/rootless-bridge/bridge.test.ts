@@ -209,6 +209,29 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     assert.match(last?.stdout ?? '', new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'), `client address kept: ${last?.stdout} ${last?.stderr}`);
   });
 
+  it("the host's own loopback reaches the published port too (pasta splices it, Skiff's DNAT maps it)", () => {
+    const lo = host.run('socat', ['-T3', '-', 'TCP:127.0.0.1:8080'], { input: 'x\n', timeoutMs: 10_000 });
+    assert.match(lo.stdout, /peer=/, `${lo.stdout} ${lo.stderr}`);
+  });
+
+  it('a container netns outside the rootless user namespace is refused with a hint', async () => {
+    const c = spawn('ip', ['netns', 'exec', host.name, ...asUser(), 'unshare', '--user', '--map-root-user', '--net', 'sleep', '600'], { stdio: 'ignore' });
+    spawned.push(c);
+    for (let i = 0; i < 300; i++) {
+      try {
+        if (readlinkSync(`/proc/${c.pid}/exe`).endsWith('/sleep')) break;
+      } catch {
+        /* not yet */
+      }
+      await sleep(10);
+    }
+    const input = JSON.stringify(options('foreign', [{ net: NET_A, ips: ['10.89.7.20'] }]));
+    const r = skiff(['--rootless', 'true', 'setup', `/proc/${c.pid}/ns/net`], input);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /inside the rootless user namespace/, r.stdout);
+    assert.equal(json<Status>(skiff(['rootless', 'netns', 'status']), 'status').ref_count, 4, 'the failed setup is not counted');
+  });
+
   it('a port pasta does not forward is refused before anything changes', () => {
     const extra = JSON.stringify(options('extra', [{ net: NET_A, ips: ['10.89.7.9'] }], { port_mappings: [{ ...WEB, host_port: 9999 }] }));
     const r = skiff(['--rootless', 'true', 'setup', `/proc/${ctr.cli}/ns/net`], extra);
