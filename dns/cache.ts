@@ -35,8 +35,9 @@ export class ReplyCache {
     return this.entries.size;
   }
 
-  static key(servers: readonly string[], name: string, type: number, qclass: number): string {
-    return `${servers.join(',')}|${type}|${qclass}|${name}`;
+  /** `udpSize` tells EDNS queries (and their payload size) from plain ones: their replies differ. */
+  static key(servers: readonly string[], name: string, type: number, qclass: number, udpSize = 512): string {
+    return `${servers.join(',')}|${type}|${qclass}|${udpSize}|${name}`;
   }
 
   /** A copy of the cached reply with the caller's id and aged TTLs, or undefined. */
@@ -61,7 +62,8 @@ export class ReplyCache {
   }
 
   put(key: string, reply: Buffer, scan: ResponseScan): void {
-    if (scan.cacheTtl === undefined || scan.cacheTtl <= 0) return;
+    // EDNS options such as cookies belong to the client that asked: never replay them to another
+    if (scan.cacheTtl === undefined || scan.cacheTtl <= 0 || scan.ednsOptions) return;
     const ttl = Math.min(scan.cacheTtl, this.maxTtl);
     if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
       // oldest first: Map keeps insertion order

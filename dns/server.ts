@@ -148,7 +148,7 @@ export class DnsServer {
           this.stats.servfail++;
           return buildEmptyReply(msg, q, RCODE_SERVFAIL, false);
         }
-        const key = ReplyCache.key(d.servers, q.name, q.type, q.qclass);
+        const key = ReplyCache.key(d.servers, q.name, q.type, q.qclass, q.udpSize);
         const hit = this.cache.get(key, q.id);
         if (hit && hit.length <= maxSize) {
           this.stats.cacheHits++;

@@ -138,6 +138,8 @@ export interface ResponseScan {
   ttlOffsets: number[];
   /** how long this reply may be cached (RFC 2181 / RFC 2308); undefined = do not cache */
   cacheTtl: number | undefined;
+  /** the OPT record carries options (e.g. a DNS cookie bound to one client) */
+  ednsOptions: boolean;
 }
 
 /** Walks an upstream reply; undefined when it is not a well-formed message. */
@@ -157,10 +159,12 @@ export function scanResponse(buf: Uint8Array): ResponseScan | undefined {
   const ttlOffsets: number[] = [];
   let minAnswer = Infinity;
   let soaNeg = Infinity;
+  let ednsOptions = false;
   for (let i = 0; i < an + ns + ar; i++) {
     const rr = readRR(buf, off);
     if (!rr) return undefined;
-    if (rr.type !== TYPE_OPT) {
+    if (rr.type === TYPE_OPT) ednsOptions ||= rr.end > rr.rdata;
+    else {
       ttlOffsets.push(rr.ttlOffset);
       const ttl = u32(buf, rr.ttlOffset);
       if (i < an) minAnswer = Math.min(minAnswer, ttl);
@@ -176,7 +180,7 @@ export function scanResponse(buf: Uint8Array): ResponseScan | undefined {
   let cacheTtl: number | undefined;
   if (!truncated && rcode === RCODE_NOERROR && an > 0 && minAnswer !== Infinity) cacheTtl = minAnswer;
   else if (!truncated && (rcode === RCODE_NXDOMAIN || (rcode === RCODE_NOERROR && an === 0)) && soaNeg !== Infinity) cacheTtl = soaNeg;
-  return { rcode, truncated, answers: an, ttlOffsets, cacheTtl };
+  return { rcode, truncated, answers: an, ttlOffsets, cacheTtl, ednsOptions };
 }
 
 /** True when a reply carries the same question (case-insensitive) as the query. */

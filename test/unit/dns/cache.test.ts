@@ -73,3 +73,19 @@ test('oldest entry goes when full', () => {
   assert.equal(c.get('a', 1), undefined);
   assert.ok(c.get('c', 1));
 });
+
+test('replies whose OPT carries options (cookies) are not cached', () => {
+  const c = new ReplyCache();
+  const r = dnsPacket.encode({
+    type: 'response',
+    id: 7,
+    questions: [{ type: 'A', name: 'example.com' }],
+    answers: [{ type: 'A', name: 'example.com', ttl: 60, data: '192.0.2.1' }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, options: [{ code: 10, data: Buffer.alloc(16, 1) }] } as unknown as dnsPacket.Answer],
+  } as dnsPacket.Packet);
+  const scan = scanResponse(r)!;
+  assert.equal(scan.ednsOptions, true);
+  c.put('k', r, scan);
+  assert.equal(c.size, 0);
+  assert.notEqual(ReplyCache.key(['a'], 'n', 1, 1), ReplyCache.key(['a'], 'n', 1, 1, 1232));
+});
