@@ -133,7 +133,7 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   });
 
   await reportReady({ ok: true });
-  log.info(`serving on ${server.listening.join(', ')} port ${args.port}`);
+  log.info(`serving on ${server.listening.join(', ')} port ${args.port}`, { startupMs: Math.round(process.uptime() * 1000) });
 }
 
 /**
