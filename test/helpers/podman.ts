@@ -17,7 +17,8 @@
 //     published ports from and to receive masqueraded outbound traffic.
 //   - its own containers.conf / storage.conf / registries.conf (env vars), its
 //     own network_config_dir, graphroot and runroot; /etc/containers is never
-//     read for those.
+//     read for those. Its /etc/resolv.conf (holder mount ns) names the outside
+//     machine as upstream resolver.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,6 +128,10 @@ export class PodmanHost {
       const { pid, done } = await startHolder(host);
       const ph = new PodmanHost(dir, host, outside, pid, done, backend, env, helpers);
       sh('nsenter', ['-t', String(pid), '--mount', 'mount', '--bind', join(dir, 'netrun'), '/run/containers/networks']);
+      // The host's upstream resolver is the outside machine (a stub DNS server a
+      // test may start there); containers and the DNS daemon read this file.
+      writeFileSync(join(dir, 'resolv.conf'), `nameserver ${LINK.outside4}\n`);
+      sh('nsenter', ['-t', String(pid), '--mount', 'mount', '--bind', join(dir, 'resolv.conf'), '/etc/resolv.conf']);
       ph.ok(['import', '--change', 'CMD=/bin/sh', buildImageTar(dir), IMAGE]);
       return ph;
     } catch (e) {
@@ -347,7 +352,9 @@ function writeConfigs(dir: string, helpers: string): NodeJS.ProcessEnv {
       'events_logger = "file"',
       `tmp_dir = "${join(dir, 'tmp')}"`,
       `volume_path = "${join(dir, 'volumes')}"`,
-      `helper_binaries_dir = ["${helpers}"]`,
+      // Our netavark/aardvark-dns first; the distribution dir after it only
+      // supplies catatonit (pod infra) and the like.
+      `helper_binaries_dir = [${[...new Set([helpers, REFERENCE_HELPERS, '/usr/libexec/podman'])].map((d) => `"${d}"`).join(', ')}]`,
       '[network]',
       'network_backend = "netavark"',
       `network_config_dir = "${join(dir, 'netconf')}"`,
