@@ -11,7 +11,7 @@ import { checkTun, findBinary, probe } from '../probe.js';
 import { pastaArgs } from '../pasta.js';
 import { startPasta } from '../runner.js';
 import { readNetInfo } from '../netinfo.js';
-import type { RootlessOptions } from '../types.js';
+import type { Features, RootlessOptions } from '../types.js';
 import { holderArgv, inNetnsArgv, pauseArgv } from './argv.js';
 import { pastaForwards, type PortSet } from './portset.js';
 import { readInfo, resolvConf, writeInfo, type NetnsInfo, type NetnsPaths, type ProcRef } from './state.js';
@@ -61,20 +61,31 @@ export interface EnsureResult {
 /**
  * Returns the running rootless netns, creating what is missing: the pause
  * user namespace, then the netns holder and its pasta (forwarding `ports`).
- * A netns whose holder or pasta died is torn down and made again. Throws a
+ * When only pasta died it is restarted for the same netns (with the ports it
+ * had); a netns whose holder died is torn down and made again. Throws a
  * SkiffError (code SKIFF_ERR_ROOTLESS_*) when a piece cannot be started; the
  * pieces this call started are stopped again.
  */
 export async function ensureNetns(p: NetnsPaths, ports: PortSet): Promise<EnsureResult> {
   let info = readInfo(p);
   if (info && alive(info.pause) && alive(info.holder) && alive(info.conn)) return { info, created: false };
-  if (info && (info.holder || info.conn)) {
-    log.info('rootless netns is broken (holder or pasta gone); recreating it', { holder: info.holder?.pid, conn: info.conn?.pid });
-    info = await stopNetns(p, info);
-  }
   const binary = findBinary('pasta');
   checkTun();
   const features = await probe(binary);
+  if (info && alive(info.pause) && alive(info.holder)) {
+    // only pasta died: restart it for the same netns, so attached containers keep their veths
+    log.info('pasta of the rootless netns is gone; restarting it', { conn: info.conn?.pid });
+    const kept = info;
+    const done = await connect(p, { ...kept, conn: null }, binary, features).catch(async (e: unknown) => {
+      await stopNetns(p, readInfo(p) ?? kept).catch(() => undefined);
+      throw e;
+    });
+    return { info: done, created: false };
+  }
+  if (info && (info.holder || info.conn)) {
+    log.info('rootless netns is broken (holder gone); recreating it', { holder: info.holder?.pid, conn: info.conn?.pid });
+    info = await stopNetns(p, info);
+  }
 
   const pause = info && alive(info.pause) ? info.pause : await startHolder(pauseArgv(), 'user', 'rootless user namespace');
   const base: NetnsInfo = { version: 1, backend: 'pasta', pause, holder: null, conn: null, ports, dns: [], addresses: [] };
@@ -86,32 +97,37 @@ export async function ensureNetns(p: NetnsPaths, ports: PortSet): Promise<Ensure
     const [cmd, args] = inNetnsArgv(pause.pid, holder.pid, ['ip', 'link', 'set', 'lo', 'up']);
     const lo = await run(cmd, args, { timeoutMs: 5000 });
     if (lo.code !== 0) throw new SkiffError(`cannot bring up lo in the rootless netns: ${lo.stderr.trim()}`, { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
-
-    const o: RootlessOptions = {
-      backend: 'pasta',
-      netns: `/proc/${holder.pid}/ns/net`,
-      userns: `/proc/${pause.pid}/ns/user`,
-      ipv6: true,
-      hostLoopback: false,
-      ports: pastaForwards(ports),
-      extraArgs: [],
-      debug: false,
-    };
-    const plan = pastaArgs(o, features, p.connPid, p.log);
-    removeFile(p.connPid);
-    log.debug('starting pasta for the rootless netns', { args: plan.args });
-    const conn = await startPasta(binary, plan.args, p.connPid, o.netns);
-    const withConn = { ...withHolder, conn, dns: [plan.dnsForward] };
-    writeInfo(p, withConn);
-    const net = await readNetInfo(o.netns, o.userns);
-    const done = { ...withConn, addresses: net.addresses };
-    writeFileAtomic(p.resolv, resolvConf(done.dns), 0o644);
-    writeInfo(p, done);
-    return { info: done, created: true };
+    return { info: await connect(p, withHolder, binary, features), created: true };
   } catch (e) {
     await stopNetns(p, readInfo(p) ?? withHolder).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
     throw e;
   }
+}
+
+/** Starts pasta for the holder's netns with `info.ports` forwarded; records it, N's addresses and resolv.conf. */
+async function connect(p: NetnsPaths, info: NetnsInfo, binary: string, features: Features): Promise<NetnsInfo> {
+  if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
+  const o: RootlessOptions = {
+    backend: 'pasta',
+    netns: `/proc/${info.holder.pid}/ns/net`,
+    userns: `/proc/${info.pause.pid}/ns/user`,
+    ipv6: true,
+    hostLoopback: false,
+    ports: pastaForwards(info.ports),
+    extraArgs: [],
+    debug: false,
+  };
+  const plan = pastaArgs(o, features, p.connPid, p.log);
+  removeFile(p.connPid);
+  log.debug('starting pasta for the rootless netns', { args: plan.args });
+  const conn = await startPasta(binary, plan.args, p.connPid, o.netns);
+  const withConn = { ...info, conn, dns: [plan.dnsForward] };
+  writeInfo(p, withConn);
+  const net = await readNetInfo(o.netns, o.userns);
+  const done = { ...withConn, addresses: net.addresses };
+  writeFileAtomic(p.resolv, resolvConf(done.dns), 0o644);
+  writeInfo(p, done);
+  return done;
 }
 
 /**

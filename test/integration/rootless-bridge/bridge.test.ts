@@ -56,6 +56,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
   const spawned: ChildProcess[] = [];
   const ctr: Record<string, number> = {};
   const opts: Record<string, string> = {};
+  const netnsInos: number[] = [];
   const seen = new Set<number>(); // every helper pid we saw, checked at the end
 
   const asUser = (): string[] => ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups'];
@@ -252,7 +253,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     assert.equal(inside('teardown').code, 0);
   });
 
-  it('teardown of the last container stops pasta and the netns; destroy leaves nothing', async () => {
+  it('teardown of the last container stops pasta and the netns, not the user namespace', async () => {
     const before = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
     const netnsIno = statSync(before.netns!).ino;
     for (const name of ['web', 'cli']) {
@@ -265,13 +266,54 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     assert.equal(after.ref_count, 0);
     assert.equal(after.running, false);
     assert.ok(!alive(before.conn_pid!) && !alive(before.holder_pid!), 'pasta and the netns holder are gone');
-    assert.equal(json<{ stopped: number[] }>(skiff(['rootless', 'netns', 'destroy']), 'destroy').stopped.includes(before.pause_pid!), true);
+    assert.ok(alive(before.pause_pid!), 'the user namespace stays for the next container');
+    netnsInos.push(netnsIno);
+  });
+
+  it('a new setup rebuilds the netns in the same user namespace, wider ports allowed while nothing is attached', async () => {
+    const wide = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2'] }], { port_mappings: [{ ...WEB, host_port: 9999 }] }));
+    json(skiff(['--rootless', 'true', 'setup', `/proc/${ctr.web}/ns/net`], wide), 'setup again');
+    const s = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    assert.equal(s.running, true);
+    assert.equal(s.ref_count, 1);
+    for (const pid of [s.holder_pid!, s.conn_pid!]) seen.add(pid);
+    netnsInos.push(statSync(s.netns!).ino);
+    let reply = '';
+    for (let i = 0; i < 30 && !reply.includes('peer='); i++) {
+      reply = outside.run('socat', ['-T3', '-', `TCP:${HOST_IP}:9999,bind=${CLIENT_IP}`], { input: 'x\n', timeoutMs: 10_000 }).stdout;
+      if (!reply.includes('peer=')) await sleep(100);
+    }
+    assert.match(reply, new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'));
+    // pasta killed behind our back: the next setup restarts it for the same netns, web keeps its network
+    process.kill(s.conn_pid!, 'SIGKILL');
+    await sleep(100);
+    const cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3'] }]));
+    json(skiff(['--rootless', 'true', 'setup', `/proc/${ctr.cli}/ns/net`], cli), 'setup after pasta died');
+    const r = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    assert.notEqual(r.conn_pid, s.conn_pid, 'a new pasta');
+    assert.equal(r.holder_pid, s.holder_pid, 'the same netns');
+    seen.add(r.conn_pid!);
+    reply = '';
+    for (let i = 0; i < 30 && !reply.includes('peer='); i++) {
+      reply = outside.run('socat', ['-T3', '-', `TCP:${HOST_IP}:9999,bind=${CLIENT_IP}`], { input: 'x\n', timeoutMs: 10_000 }).stdout;
+      if (!reply.includes('peer=')) await sleep(100);
+    }
+    assert.match(reply, /peer=/, 'the port works again through the new pasta');
+    for (const [name, input] of [['web', wide], ['cli', cli]] as const) {
+      assert.equal(skiff(['--rootless', 'true', 'teardown', `/proc/${ctr[name]}/ns/net`], input).code, 0);
+    }
+  });
+
+  it('destroy stops the user namespace; no helper, skiff-dns or netns is left', async () => {
+    const before = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
+    assert.equal(before.ref_count, 0);
+    assert.equal(json<{ stopped: number[] }>(skiff(['rootless', 'netns', 'destroy']), 'destroy').stopped.includes(st.pause_pid!), true);
     for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await sleep(200);
     for (const pid of seen) assert.ok(!alive(pid), `helper ${pid} is gone`);
     const holders = readdirSync('/proc').filter((d) => {
       try {
-        return /^\d+$/.test(d) && statSync(`/proc/${d}/ns/net`).ino === netnsIno;
+        return /^\d+$/.test(d) && netnsInos.includes(statSync(`/proc/${d}/ns/net`).ino);
       } catch {
         return false;
       }
