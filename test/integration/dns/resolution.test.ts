@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { needRoot, SKIFF_DNS } from '../../helpers/sandbox.js';
+import { spawn } from 'node:child_process';
+import { createNetns, needRoot, SKIFF_DNS, type Netns } from '../../helpers/sandbox.js';
 
 const sandboxPaths = { SKIFF_DNS };
 import { DnsLab } from './lab.js';
@@ -322,5 +323,50 @@ describe('skiff-dns host upstreams from resolv.conf', { skip: needRoot }, () => 
       out = lab.short('10.8.0.1', '10.8.0.2', `after${i}.example`);
     }
     assert.deepEqual(out, ['192.0.2.12']);
+  });
+});
+
+describe('wiring recovers from stale state', { skip: needRoot }, () => {
+  let lab: DnsLab;
+  let other: Netns;
+  const e = { network: 'n', internal: false, bindIps: ['10.7.0.1'], networkDnsServers: [], containerId: 'a', ipv4: ['10.7.0.2'], ipv6: [], names: ['alpha'], containerDnsServers: [] };
+  before(() => {
+    lab = new DnsLab('skdnsst');
+    lab.addBridge(['10.7.0.1/24', '10.7.0.2/24']);
+    other = createNetns('skdnsot');
+    other.sh('ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    other.sh('ip', ['link', 'set', 'br0', 'up']);
+    other.sh('ip', ['addr', 'add', '10.7.0.1/24', 'dev', 'br0']);
+  });
+  after(() => {
+    other?.destroy();
+    lab?.destroy();
+  });
+
+  test('a pid file naming an unrelated process: that process is left alone, a server is started', () => {
+    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      lab.write('aardvark.pid', String(bystander.pid));
+      assert.deepEqual(lab.wiring({ op: 'commit', ctx: lab.ctx(), entries: [e] }), { ok: true });
+      assert.equal(bystander.exitCode, null);
+      assert.ok(lab.alive(bystander.pid), 'not signalled');
+      assert.notEqual(lab.pid(), bystander.pid);
+      assert.deepEqual(lab.short('10.7.0.1', '10.7.0.2', 'alpha'), ['10.7.0.2']);
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  });
+
+  test('a server in another network namespace is replaced by one in ours', async () => {
+    const old = lab.pid()!;
+    process.kill(old, 'SIGTERM');
+    while (lab.alive(old)) await new Promise((r) => setTimeout(r, 20));
+    const r = other.run(process.execPath, [SKIFF_DNS, '--config', lab.dir, '-p', '53', 'run']);
+    assert.equal(r.code, 0, r.stderr);
+    const stray = lab.pid()!;
+    assert.deepEqual(lab.wiring({ op: 'commit', ctx: lab.ctx(), entries: [{ ...e, containerId: 'b', ipv4: ['10.7.0.3'], names: ['bravo'] }] }), { ok: true });
+    assert.equal(lab.alive(stray), false, 'the stray server was stopped');
+    assert.notEqual(lab.pid(), stray);
+    assert.deepEqual(lab.short('10.7.0.1', '10.7.0.2', 'bravo'), ['10.7.0.3']);
   });
 });
