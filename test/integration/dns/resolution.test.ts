@@ -73,6 +73,7 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     const r = lab.client<{ replies: number; answers: string[] }>({ mode: 'count', server: GW1, src: C2, name: '2.0.1.10.in-addr.arpa', type: 'PTR', waitMs: 400 });
     assert.equal(r.replies, 1);
     assert.deepEqual(r.answers.sort(), ['c1', 'web']);
+    assert.deepEqual(lab.dig(['+short', '-b', 'fd01::2', '@fd01::1', '-x', 'fd01::2']).trim().split('\n').sort(), ['c1.', 'web.']);
   });
 
   test('TCP: several pipelined queries on one connection, split at odd places', () => {
