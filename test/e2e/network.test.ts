@@ -91,9 +91,10 @@ describe('e2e: podman network create + run', { skip }, () => {
     assert.notEqual(viaGw.code, 0, 'internal network must not be forwarded/NATed to the outside');
   });
 
-  test('--ip: the static address podman chose is the one configured', () => {
-    ph.runDetached({ name: 'v4static', args: ['--network', 'v4net', '--ip', '10.91.0.50'] });
+  test('--ip and --mac-address: the static address and MAC are the ones configured', () => {
+    ph.runDetached({ name: 'v4static', args: ['--network', 'v4net', '--ip', '10.91.0.50', '--mac-address', '92:d0:c6:0a:29:33'] });
     assert.equal(ctrAddrs(ph, 'v4static').find((a) => a.family === 'inet')?.local, '10.91.0.50');
+    assert.equal(ph.ok(['exec', 'v4static', 'cat', '/sys/class/net/eth0/address']), '92:d0:c6:0a:29:33');
     assert.equal(ph.exec('v4static', 'ping -c1 -W2 v4c').code, 0);
   });
 
