@@ -64,10 +64,11 @@ export function registerRootless(program: Command, io: Io = processIo): void {
     .command('ensure')
     .description('create the rootless netns (user namespace, netns, pasta) or check the running one; prints its status')
     .option('--ports <spec>', 'host ports pasta forwards into it, kept for later re-creations: e.g. 8080,9000-9009 or tcp:8080,udp:5353')
-    .action(async (flags: { ports?: string }, cmd: Command) => {
+    .addOption(new Option('--backend <name>', 'helper connecting it to the host (kept for later re-creations; default pasta)').choices(['pasta', 'slirp4netns']))
+    .action(async (flags: { ports?: string; backend?: 'pasta' | 'slirp4netns' }, cmd: Command) => {
       const g = cmd.optsWithGlobals<Globals>();
       const { netnsEnsure } = await import('../../rootless/netns/app.js');
-      io.stdout(JSON.stringify(await netnsEnsure(flags.ports, { config: g.config })) + '\n');
+      io.stdout(JSON.stringify(await netnsEnsure(flags, { config: g.config })) + '\n');
     });
   netns
     .command('status')

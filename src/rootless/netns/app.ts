@@ -7,6 +7,7 @@ import { stateDir } from '../state.js';
 import { destroyAll, ensureNetns, status, stopNetns, type NetnsStatus } from './lifecycle.js';
 import { EMPTY_PORTS, parsePortsFlag, union, uncovered } from './portset.js';
 import { netnsPaths, readAttachments, readConfig, writeConfig } from './state.js';
+import type { Backend } from '../types.js';
 
 export interface NetnsEnv {
   config?: string;
@@ -17,25 +18,31 @@ const pathsOf = (e: NetnsEnv) => netnsPaths(stateDir(e.config, e.env));
 
 /**
  * Creates the rootless netns (or checks the running one). `ports` (the
- * --ports flag) is remembered for every later (re)creation. When the running
- * pasta lacks some of them it is restarted, but only while no container is
- * attached; otherwise a SkiffError says so.
+ * --ports flag) and `backend` are remembered for every later (re)creation.
+ * When the running netns lacks some of the ports (pasta) or has another
+ * backend, it is rebuilt, but only while no container is attached;
+ * otherwise a SkiffError says so.
  */
-export async function netnsEnsure(ports: string | undefined, e: NetnsEnv = {}): Promise<NetnsStatus> {
+export async function netnsEnsure(flags: { ports?: string; backend?: Backend }, e: NetnsEnv = {}): Promise<NetnsStatus> {
   const p = pathsOf(e);
   return withLock(p.lock, async () => {
-    const wanted = ports === undefined ? (readConfig(p)?.ports ?? EMPTY_PORTS) : parsePortsFlag(ports);
-    if (ports !== undefined) writeConfig(p, wanted);
-    const { info, created } = await ensureNetns(p, wanted);
-    if (!created && uncovered(info.ports, wanted).length > 0) {
+    const old = readConfig(p);
+    const cfg = {
+      ports: flags.ports === undefined ? (old?.ports ?? EMPTY_PORTS) : parsePortsFlag(flags.ports),
+      backend: flags.backend ?? old?.backend ?? 'pasta',
+    };
+    writeConfig(p, cfg);
+    const { info, created } = await ensureNetns(p, cfg.ports, cfg.backend);
+    const stale = info.backend !== cfg.backend || (cfg.backend === 'pasta' && uncovered(info.ports, cfg.ports).length > 0);
+    if (!created && stale) {
       if (readAttachments(p).length > 0) {
-        throw new SkiffError('the rootless netns is in use; its pasta cannot forward new ports without cutting their connections', {
+        throw new SkiffError(`the rootless netns is in use; its ${info.backend} cannot be replaced or forward new ports without cutting their connections`, {
           code: 'SKIFF_ERR_ROOTLESS_PORTS',
           hint: 'Stop the containers on rootless bridge networks first',
         });
       }
       await stopNetns(p, info);
-      await ensureNetns(p, union(info.ports, wanted));
+      await ensureNetns(p, info.backend === cfg.backend ? union(info.ports, cfg.ports) : cfg.ports, cfg.backend);
     }
     return status(p);
   });

@@ -13,8 +13,10 @@ import { parseNetworkOptions } from '../../../configs/network-options.js';
 import { hasCapNetAdmin } from './caps.js';
 import { enterArgv } from './argv.js';
 import { ensureNetns, stopNetns } from './lifecycle.js';
-import { EMPTY_PORTS, formatPortSet, portSetOf, union, uncovered } from './portset.js';
-import { netnsPaths, readAttachments, readConfig, readInfo, writeAttachments, type NetnsInfo, type NetnsPaths } from './state.js';
+import { EMPTY_PORTS, formatPortSet, portSetOf, union, uncovered, type PortSet } from './portset.js';
+import { addFwds, removeFwds, samePortFwds } from './slirp-ports.js';
+import type { PortMapping } from '../../../configs/port-mapping.js';
+import { netnsPaths, readAttachments, readConfig, readHostFwds, readInfo, writeAttachments, writeHostFwds, type NetnsInfo, type NetnsPaths } from './state.js';
 import { isOurs, stopHelper, readProcStat } from '../proc.js';
 
 const log = createLog('skiff-rootless-netns');
@@ -33,11 +35,20 @@ export interface InnerCommand {
   netns: string;
 }
 
-/** Keys counted in ref-count: one per container network. */
-export function attachmentKeys(input: string): { keys: string[]; mappings: ReturnType<typeof portSetOf> } {
+export interface Attaching {
+  containerId: string;
+  /** counted in ref-count: one per container network */
+  keys: string[];
+  /** the host ports the container publishes */
+  mappings: PortSet;
+  portMappings: PortMapping[];
+}
+
+export function attachmentKeys(input: string): Attaching {
   const r = parseNetworkOptions(input);
   if (!r.ok) throw new ConfigError(`failed to load network options: ${r.error}`);
-  return { keys: r.value.attachments.map((a) => `${r.value.containerId}/${a.name}`), mappings: portSetOf(r.value.portMappings) };
+  const o = r.value;
+  return { containerId: o.containerId, keys: o.attachments.map((a) => `${o.containerId}/${a.name}`), mappings: portSetOf(o.portMappings), portMappings: o.portMappings };
 }
 
 async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: string): Promise<string> {
@@ -86,15 +97,40 @@ async function stopDnsIn(stateDir: string, info: NetnsInfo): Promise<void> {
   if (st && isOurs(pid, st.starttime)) await stopHelper(pid, st.starttime);
 }
 
-async function detach(stateDir: string, p: NetnsPaths, keys: readonly string[]): Promise<void> {
-  const left = readAttachments(p).filter((k) => !keys.includes(k));
+/** slirp4netns: withdraws the container's live forwards once none of its networks is attached. */
+async function unpublish(p: NetnsPaths, containerId: string, left: readonly string[]): Promise<void> {
+  if (left.some((k) => k.startsWith(`${containerId}/`))) return;
+  const all = readHostFwds(p);
+  const mine = all[containerId];
+  if (!mine) return;
+  const info = readInfo(p);
+  if (info?.backend === 'slirp4netns' && info.conn && isOurs(info.conn.pid, info.conn.starttime)) {
+    await removeFwds(p.apiSocket, mine.map((f) => f.id));
+  }
+  delete all[containerId];
+  writeHostFwds(p, all);
+}
+
+async function detach(stateDir: string, p: NetnsPaths, a: Attaching): Promise<void> {
+  const left = readAttachments(p).filter((k) => !a.keys.includes(k));
   writeAttachments(p, left);
+  await unpublish(p, a.containerId, left);
   const info = readInfo(p);
   if (left.length === 0 && info && (info.holder || info.conn)) {
     log.debug('last container network detached; stopping the rootless netns');
     await stopDnsIn(stateDir, info);
     await stopNetns(p, info);
   }
+}
+
+/** slirp4netns: adds the container's forwards once (a repeated setup of the same container adds none). */
+async function publish(p: NetnsPaths, a: Attaching): Promise<void> {
+  const all = readHostFwds(p);
+  if (all[a.containerId] !== undefined) return;
+  const fwds = samePortFwds(a.portMappings);
+  if (fwds.length === 0) return;
+  all[a.containerId] = await addFwds(p.apiSocket, fwds);
+  writeHostFwds(p, all);
 }
 
 /**
@@ -104,16 +140,23 @@ async function detach(stateDir: string, p: NetnsPaths, keys: readonly string[]):
  * with the wider port set: nothing to cut).
  */
 export async function enterSetup(stateDir: string, c: InnerCommand, input: string): Promise<string> {
-  const { keys, mappings } = attachmentKeys(input);
+  const a = attachmentKeys(input);
+  const { keys, mappings } = a;
   const p = netnsPaths(stateDir);
   const info = await withLock(p.lock, async () => {
-    const want = union(readConfig(p)?.ports ?? EMPTY_PORTS, mappings);
-    let { info } = await ensureNetns(p, want);
-    const missing = uncovered(info.ports, mappings);
+    const cfg = readConfig(p);
+    const want = union(cfg?.ports ?? EMPTY_PORTS, mappings);
+    let { info } = await ensureNetns(p, want, cfg?.backend);
+    const missing = info.backend === 'pasta' ? uncovered(info.ports, mappings) : [];
     const attached = readAttachments(p);
-    if (missing.length > 0 && attached.length === 0) {
+    if (info.backend === 'slirp4netns') {
+      await publish(p, a).catch(async (e: unknown) => {
+        if (attached.length === 0) await stopNetns(p, info).catch(() => undefined);
+        throw e;
+      });
+    } else if (missing.length > 0 && attached.length === 0) {
       await stopNetns(p, info);
-      info = (await ensureNetns(p, union(info.ports, want))).info;
+      info = (await ensureNetns(p, union(info.ports, want), info.backend)).info;
     } else if (missing.length > 0) {
       throw new SkiffError(`the rootless netns does not forward ${missing.join(', ')} (it forwards ${formatPortSet(info.ports)})`, {
         code: 'SKIFF_ERR_ROOTLESS_PORTS',
@@ -126,14 +169,14 @@ export async function enterSetup(stateDir: string, c: InnerCommand, input: strin
   try {
     return await runInner(info, p, c, input);
   } catch (e) {
-    await withLock(p.lock, () => detach(stateDir, p, keys)).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
+    await withLock(p.lock, () => detach(stateDir, p, a)).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
     throw e;
   }
 }
 
 /** `skiff teardown` through the rootless netns; idempotent (no netns = nothing to tear down). */
 export async function enterTeardown(stateDir: string, c: InnerCommand, input: string): Promise<string> {
-  const { keys } = attachmentKeys(input);
+  const a = attachmentKeys(input);
   const p = netnsPaths(stateDir);
   return withLock(p.lock, async () => {
     const errors: Error[] = [];
@@ -147,7 +190,7 @@ export async function enterTeardown(stateDir: string, c: InnerCommand, input: st
     } else {
       log.info('no rootless netns running; nothing to tear down inside it', { dir: p.dir });
     }
-    await detach(stateDir, p, keys).catch((e: unknown) => errors.push(toError(e)));
+    await detach(stateDir, p, a).catch((e: unknown) => errors.push(toError(e)));
     throwCollected(errors);
     return out;
   });

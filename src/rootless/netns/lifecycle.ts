@@ -9,12 +9,14 @@ import { removeFile, writeFileAtomic } from '../../lib/atomic-write.js';
 import { isOurs, readProcStat, stopHelper } from '../proc.js';
 import { checkTun, findBinary, probe } from '../probe.js';
 import { pastaArgs } from '../pasta.js';
-import { startPasta } from '../runner.js';
+import { startPasta, startSlirp } from '../runner.js';
+import { slirpAddresses, slirpArgs } from '../slirp4netns.js';
 import { readNetInfo } from '../netinfo.js';
-import type { Features, RootlessOptions } from '../types.js';
+import type { Backend, Features, RootlessOptions } from '../types.js';
 import { holderArgv, inNetnsArgv, pauseArgv } from './argv.js';
 import { pastaForwards, type PortSet } from './portset.js';
-import { readInfo, resolvConf, writeInfo, type NetnsInfo, type NetnsPaths, type ProcRef } from './state.js';
+import { addFwds } from './slirp-ports.js';
+import { readHostFwds, readInfo, resolvConf, writeHostFwds, writeInfo, type NetnsInfo, type NetnsPaths, type ProcRef } from './state.js';
 
 const log = createLog('skiff-rootless-netns');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -66,20 +68,27 @@ export interface EnsureResult {
  * SkiffError (code SKIFF_ERR_ROOTLESS_*) when a piece cannot be started; the
  * pieces this call started are stopped again.
  */
-export async function ensureNetns(p: NetnsPaths, ports: PortSet): Promise<EnsureResult> {
+export async function ensureNetns(p: NetnsPaths, ports: PortSet, backend: Backend = 'pasta'): Promise<EnsureResult> {
   let info = readInfo(p);
   if (info && alive(info.pause) && alive(info.holder) && alive(info.conn)) return { info, created: false };
-  const binary = findBinary('pasta');
+  // a dead helper is restarted with the backend it had; a new netns gets the requested one
+  const want = info && alive(info.pause) && alive(info.holder) ? info.backend : backend;
+  const binary = findBinary(want);
   checkTun();
   const features = await probe(binary);
   if (info && alive(info.pause) && alive(info.holder)) {
     // only pasta died: restart it for the same netns, so attached containers keep their veths
-    log.info('pasta of the rootless netns is gone; restarting it', { conn: info.conn?.pid });
+    log.info('the helper of the rootless netns is gone; restarting it', { backend: info.backend, conn: info.conn?.pid });
     const kept = info;
-    const done = await connect(p, { ...kept, conn: null }, binary, features).catch(async (e: unknown) => {
-      await stopNetns(p, readInfo(p) ?? kept).catch(() => undefined);
-      throw e;
-    });
+    const done = await connect(p, { ...kept, conn: null }, binary, features)
+      .then(async (d) => {
+        if (d.backend === 'slirp4netns') await republish(p);
+        return d;
+      })
+      .catch(async (e: unknown) => {
+        await stopNetns(p, readInfo(p) ?? kept).catch(() => undefined);
+        throw e;
+      });
     return { info: done, created: false };
   }
   if (info && (info.holder || info.conn)) {
@@ -88,7 +97,7 @@ export async function ensureNetns(p: NetnsPaths, ports: PortSet): Promise<Ensure
   }
 
   const pause = info && alive(info.pause) ? info.pause : await startHolder(pauseArgv(), 'user', 'rootless user namespace');
-  const base: NetnsInfo = { version: 1, backend: 'pasta', pause, holder: null, conn: null, ports, dns: [], addresses: [] };
+  const base: NetnsInfo = { version: 1, backend, pause, holder: null, conn: null, ports, dns: [], addresses: [] };
   writeInfo(p, base);
   const holder = await startHolder(holderArgv(pause.pid), 'net', 'rootless network namespace');
   const withHolder = { ...base, holder };
@@ -104,30 +113,54 @@ export async function ensureNetns(p: NetnsPaths, ports: PortSet): Promise<Ensure
   }
 }
 
-/** Starts pasta for the holder's netns with `info.ports` forwarded; records it, N's addresses and resolv.conf. */
+/**
+ * Starts pasta (forwarding `info.ports`) or slirp4netns for the holder's
+ * netns; records it, N's addresses and resolv.conf. slirp4netns gets its
+ * ports later, live, through its API (enter.ts).
+ */
 async function connect(p: NetnsPaths, info: NetnsInfo, binary: string, features: Features): Promise<NetnsInfo> {
   if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
   const o: RootlessOptions = {
-    backend: 'pasta',
+    backend: info.backend,
     netns: `/proc/${info.holder.pid}/ns/net`,
     userns: `/proc/${info.pause.pid}/ns/user`,
     ipv6: true,
     hostLoopback: false,
-    ports: pastaForwards(info.ports),
+    ports: info.backend === 'pasta' ? pastaForwards(info.ports) : [],
     extraArgs: [],
     debug: false,
   };
-  const plan = pastaArgs(o, features, p.connPid, p.log);
-  removeFile(p.connPid);
-  log.debug('starting pasta for the rootless netns', { args: plan.args });
-  const conn = await startPasta(binary, plan.args, p.connPid, o.netns);
-  const withConn = { ...info, conn, dns: [plan.dnsForward] };
+  let conn: ProcRef;
+  let dns: string;
+  if (info.backend === 'pasta') {
+    const plan = pastaArgs(o, features, p.connPid, p.log);
+    removeFile(p.connPid);
+    log.debug('starting pasta for the rootless netns', { args: plan.args });
+    conn = await startPasta(binary, plan.args, p.connPid, o.netns);
+    dns = plan.dnsForward;
+  } else {
+    // the slirp4netns sandbox needs setegid(0), which a plain user joining --userns-path cannot do
+    const plan = slirpArgs(o, features, p.apiSocket, false);
+    removeFile(p.apiSocket);
+    log.debug('starting slirp4netns for the rootless netns', { args: plan.args });
+    conn = await startSlirp(binary, plan.args, p.log, o.netns);
+    writeFileAtomic(p.connPid, `${conn.pid}\n`, 0o600);
+    dns = slirpAddresses().dns;
+  }
+  const withConn = { ...info, conn, dns: [dns] };
   writeInfo(p, withConn);
   const net = await readNetInfo(o.netns, o.userns);
   const done = { ...withConn, addresses: net.addresses };
   writeFileAtomic(p.resolv, resolvConf(done.dns), 0o644);
   writeInfo(p, done);
   return done;
+}
+
+/** A restarted slirp4netns has no forwards: add those of the attached containers again (new ids). */
+async function republish(p: NetnsPaths): Promise<void> {
+  const all = readHostFwds(p);
+  for (const [key, fwds] of Object.entries(all)) all[key] = await addFwds(p.apiSocket, fwds);
+  writeHostFwds(p, all);
 }
 
 /**
@@ -143,8 +176,7 @@ export async function stopNetns(p: NetnsPaths, info: NetnsInfo): Promise<NetnsIn
   const left: NetnsInfo = { ...info, holder: null, conn: null, dns: [], addresses: [] };
   if (errors.length === 0) {
     writeInfo(p, left);
-    removeFile(p.connPid);
-    removeFile(p.resolv);
+    for (const f of [p.connPid, p.resolv, p.apiSocket, p.hostFwds]) removeFile(f);
   }
   throwCollected(errors);
   return left;
@@ -164,7 +196,7 @@ export async function destroyAll(p: NetnsPaths): Promise<{ stopped: number[] }> 
 export interface NetnsStatus {
   dir: string;
   running: boolean;
-  backend?: 'pasta';
+  backend?: Backend;
   /** join these to run something in the rootless netns (e.g. to create a container netns owned by its user namespace) */
   userns?: string;
   netns?: string;

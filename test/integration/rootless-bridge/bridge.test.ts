@@ -8,142 +8,54 @@
 // leaves no helper and no namespace behind.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SKIFF, createNetns, needRoot, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { SKIFF, needRoot, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
-import { readProcStat } from '../../../src/rootless/proc.js';
-import { CLIENT_IP, GW_IP, HOST_IP, ensureUser } from '../rootless/world.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number): boolean => {
-  const st = readProcStat(pid);
-  return st !== undefined && st.state !== 'Z';
-};
+import { BridgeWorld, CLIENT_IP, HOST_IP, UPSTREAM_ANSWER, alive, sleep, type Status } from './world.js';
 
 function json<T>(r: RunResult, what: string): T {
   assert.equal(r.code, 0, `${what} failed: ${r.stdout} ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
-interface Status {
-  running: boolean;
-  userns?: string;
-  netns?: string;
-  pause_pid?: number;
-  holder_pid?: number;
-  conn_pid?: number;
-  dns_servers?: string[];
-  ref_count?: number;
-}
-
 const NET_A: NetSpec = { name: 'rbneta', bridge: uniq('skra'), subnets: [{ subnet: '10.89.7.0/24', gateway: '10.89.7.1' }], dns: true };
 const NET_B: NetSpec = { name: 'rbnetb', bridge: uniq('skrb'), subnets: [{ subnet: '10.89.8.0/24', gateway: '10.89.8.1' }], dns: true };
 const NET_P: NetSpec = { name: 'rbnetp', bridge: uniq('skrp'), subnets: [{ subnet: '10.89.9.0/24', gateway: '10.89.9.1' }], dns: false };
-const STUB = join(import.meta.dirname, '..', 'dns', 'tools', 'stub-upstream.js');
-const UPSTREAM_ANSWER = '192.0.2.77';
 const WEB = { host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' };
 
 describe('rootless bridge network (skifftest in a throwaway host namespace)', { skip: needRoot }, () => {
-  let ids: { uid: number; gid: number };
+  let w: BridgeWorld;
   let host: Netns;
   let outside: Netns;
   let state = '';
   let podmanState = '';
-  let resolv = '';
   let st: Status = { running: false };
-  const spawned: ChildProcess[] = [];
-  const ctr: Record<string, number> = {};
+  let ctr: Record<string, number> = {};
   const opts: Record<string, string> = {};
   const netnsInos: number[] = [];
   const seen = new Set<number>(); // every helper pid we saw, checked at the end
 
-  const asUser = (): string[] => ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups'];
-  /** skiff as skifftest in the host namespace. */
-  const skiff = (args: readonly string[], input = '', config = state): RunResult =>
-    host.run(asUser()[0]!, [...asUser().slice(1), process.execPath, SKIFF, '--config', config, ...args], { input, timeoutMs: 120_000 });
-  /** The same, without blocking the event loop (for parallel runs). */
-  const skiffAsync = (args: readonly string[], input: string): Promise<RunResult> =>
-    new Promise((resolve) => {
-      const c = spawn('ip', ['netns', 'exec', host.name, ...asUser(), process.execPath, SKIFF, '--config', state, ...args]);
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      c.stdin.end(input);
-    });
-  /** A command in a container's netns (root: a test probe, not part of what is tested). */
-  const inCtr = (name: string, argv: readonly string[], input = ''): RunResult =>
-    run('nsenter', [`--net=/proc/${ctr[name]}/ns/net`, ...argv], { input, timeoutMs: 15_000 });
-
-  /** A container: a netns made by skifftest inside the rootless user namespace (as Podman's live in its userns). */
-  async function startContainer(name: string): Promise<void> {
-    const c = spawn('ip', ['netns', 'exec', host.name, ...asUser(), 'nsenter', '--preserve-credentials', `--user=${st.userns}`, '--', 'unshare', '--net', '--', 'sleep', '600'], { stdio: 'ignore' });
-    spawned.push(c);
-    const before = readlinkSync(`/proc/${st.pause_pid}/ns/net`);
-    for (let i = 0; i < 300; i++) {
-      try {
-        if (readlinkSync(`/proc/${c.pid}/exe`).endsWith('/sleep') && readlinkSync(`/proc/${c.pid}/ns/net`) !== before) break;
-      } catch {
-        /* not yet */
-      }
-      await sleep(10);
-    }
-    ctr[name] = c.pid!;
-  }
+  const asUser = (): string[] => w.asUser();
+  const skiff = (args: readonly string[], input = ''): RunResult => w.skiff(args, input);
+  const skiffAsync = (args: readonly string[], input: string): Promise<RunResult> => w.skiffAsync(args, input);
+  const inCtr = (name: string, argv: readonly string[], input = ''): RunResult => w.inCtr(name, argv, input);
+  const startContainer = (name: string): Promise<void> => w.startContainer(name, st.userns!);
 
   before(async () => {
-    ids = ensureUser();
-    host = createNetns('skbh');
-    outside = createNetns('skbo');
-    const vh = uniq('vh');
-    const vo = uniq('vo');
-    run('ip', ['link', 'add', vh, 'netns', host.name, 'type', 'veth', 'peer', 'name', vo, 'netns', outside.name]);
-    host.sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', vh]);
-    host.sh('ip', ['link', 'set', vh, 'up']);
-    host.sh('ip', ['route', 'add', 'default', 'via', GW_IP]);
-    outside.sh('ip', ['addr', 'add', `${GW_IP}/24`, 'dev', vo]);
-    outside.sh('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', vo]);
-    outside.sh('ip', ['link', 'set', vo, 'up']);
-    state = `/run/${uniq('skiff-rb-')}`;
-    podmanState = `/run/${uniq('skiff-rbp-')}`;
-    for (const d of [state, podmanState]) {
-      mkdirSync(d, { recursive: true });
-      chownSync(d, ids.uid, ids.gid);
-    }
-    resolv = `${state}.resolv.conf`;
-    const stub = spawn('ip', ['netns', 'exec', outside.name, process.execPath, STUB, `${GW_IP}=${UPSTREAM_ANSWER}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    spawned.push(stub);
-    await new Promise<void>((resolve, reject) => {
-      stub.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      stub.on('exit', (code) => reject(new Error(`stub upstream exited ${code}`)));
-    });
+    w = new BridgeWorld();
+    ({ host, outside, state, podmanState, ctr } = w);
+    await w.startStub();
   });
 
   after(async () => {
-    // a failed test must not leak helpers: tear down what may be left, then kill our own children
-    if (state) skiff(['rootless', 'netns', 'destroy', '--force']);
-    for (const c of spawned.reverse()) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGKILL');
-        await new Promise((r) => c.once('exit', r));
-      }
-    }
-    host?.destroy();
-    outside?.destroy();
-    for (const d of [state, podmanState, resolv]) if (d) spawnSync('rm', ['-rf', d]);
+    await w?.destroy();
   });
 
   it('rootless netns ensure creates the user namespace, the netns and pasta', () => {
-    // pasta reads the host's resolver when it starts: point it at the stub in the outside namespace
-    writeFileSync(resolv, `nameserver ${GW_IP}\n`);
-    const ensure = host.run(
-      'sh',
-      ['-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, ...asUser(), process.execPath, SKIFF, '--config', state, 'rootless', 'netns', 'ensure', '--ports', '8080'],
-      { timeoutMs: 60_000 },
-    );
+    // pasta reads the host's resolver when it starts: the world points it at the stub in the outside namespace
+    const ensure = w.ensure(['--ports', '8080']);
     st = json<Status>(ensure, 'ensure');
     assert.equal(st.running, true);
     for (const pid of [st.pause_pid!, st.holder_pid!, st.conn_pid!]) {
@@ -178,7 +90,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
   it('containers resolve each other by name on both networks and connect', async () => {
     inCtr('web', ['ip', 'link', 'set', 'lo', 'up']);
     const srv = spawn('nsenter', [`--net=/proc/${ctr.web}/ns/net`, 'socat', 'TCP-LISTEN:80,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR'], { stdio: 'ignore' });
-    spawned.push(srv);
+    w.spawned.push(srv);
     const dnsPid = Number(readFileSync(join(state, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
     assert.ok(alive(dnsPid), 'skiff-dns runs');
     seen.add(dnsPid);
@@ -210,14 +122,19 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     assert.match(last?.stdout ?? '', new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'), `client address kept: ${last?.stdout} ${last?.stderr}`);
   });
 
-  it("the host's own loopback reaches the published port too (pasta splices it, Skiff's DNAT maps it)", () => {
-    const lo = host.run('socat', ['-T3', '-', 'TCP:127.0.0.1:8080'], { input: 'x\n', timeoutMs: 10_000 });
-    assert.match(lo.stdout, /peer=/, `${lo.stdout} ${lo.stderr}`);
+  it("the host's own loopback reaches the published port too (pasta splices it, Skiff's DNAT maps it)", async () => {
+    let lo: RunResult | undefined;
+    for (let i = 0; i < 30; i++) {
+      lo = host.run('socat', ['-T3', '-', 'TCP:127.0.0.1:8080'], { input: 'x\n', timeoutMs: 10_000 });
+      if (lo.stdout.includes('peer=')) break;
+      await sleep(100);
+    }
+    assert.match(lo?.stdout ?? '', /peer=/, `${lo?.stdout} ${lo?.stderr}`);
   });
 
   it('a container netns outside the rootless user namespace is refused with a hint', async () => {
     const c = spawn('ip', ['netns', 'exec', host.name, ...asUser(), 'unshare', '--user', '--map-root-user', '--net', 'sleep', '600'], { stdio: 'ignore' });
-    spawned.push(c);
+    w.spawned.push(c);
     for (let i = 0; i < 300; i++) {
       try {
         if (readlinkSync(`/proc/${c.pid}/exe`).endsWith('/sleep')) break;
@@ -308,16 +225,9 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     const before = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
     assert.equal(before.ref_count, 0);
     assert.equal(json<{ stopped: number[] }>(skiff(['rootless', 'netns', 'destroy']), 'destroy').stopped.includes(st.pause_pid!), true);
-    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of w.spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await sleep(200);
     for (const pid of seen) assert.ok(!alive(pid), `helper ${pid} is gone`);
-    const holders = readdirSync('/proc').filter((d) => {
-      try {
-        return /^\d+$/.test(d) && netnsInos.includes(statSync(`/proc/${d}/ns/net`).ino);
-      } catch {
-        return false;
-      }
-    });
-    assert.deepEqual(holders, [], 'no process holds the rootless netns');
+    assert.deepEqual(await BridgeWorld.leftIn(netnsInos), [], 'no process holds the rootless netns');
   });
 });

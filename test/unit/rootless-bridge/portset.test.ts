@@ -44,3 +44,16 @@ describe('rootless netns port sets', () => {
     ]);
   });
 });
+
+describe('slirp4netns forwards of the rootless netns', () => {
+  it('one same-port forward per host port, ranges expanded, tcp,udp split', async () => {
+    const { samePortFwds } = await import('../../../src/rootless/netns/slirp-ports.js');
+    assert.deepEqual(samePortFwds([pm(8080, 'tcp,udp'), { ...pm(9000, 'tcp', 2), host_ip: '10.0.0.1' }]), [
+      { proto: 'tcp', host_addr: '0.0.0.0', host_port: 8080, guest_port: 8080 },
+      { proto: 'udp', host_addr: '0.0.0.0', host_port: 8080, guest_port: 8080 },
+      { proto: 'tcp', host_addr: '10.0.0.1', host_port: 9000, guest_port: 9000 },
+      { proto: 'tcp', host_addr: '10.0.0.1', host_port: 9001, guest_port: 9001 },
+    ]);
+    assert.throws(() => samePortFwds([{ ...pm(80, 'tcp'), host_ip: '::1' }]), /IPv4 addresses only/);
+  });
+});
