@@ -3,7 +3,7 @@
 // runtime and containers on two networks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PodmanHost, podmanSkip } from '../helpers/podman.js';
+import { e2eBackend, PodmanHost, podmanSkip } from '../helpers/podman.js';
 import { ctrLinks, ctrV4, expectResolves, reverse } from './lib.js';
 
 const skip = podmanSkip();
@@ -52,6 +52,13 @@ describe('e2e: container DNS', { skip }, () => {
     await expectResolves(ph, 'other', 'web', []);
     await expectResolves(ph, 'other', 'www', []);
     await expectResolves(ph, 'cli', 'other', []);
+  });
+
+  test('a container on another network cannot reach them (bridges are isolated by default)', {
+    skip: e2eBackend() === 'reference' ? 'netavark 1.4 routes between bridge networks unless isolate=true' : false,
+  }, () => {
+    assert.notEqual(ph.exec('other', `ping -c1 -W1 ${web}`).code, 0, 'other -> web across networks');
+    assert.notEqual(ph.exec('cli', `ping -c1 -W1 ${ctrV4(ph, 'other')}`).code, 0, 'cli -> other across networks');
   });
 
   test('network connect / disconnect at runtime', async () => {
