@@ -24,6 +24,7 @@ const NET_A: NetSpec = { name: 'rbneta', bridge: uniq('skra'), subnets: [{ subne
 const NET_B: NetSpec = { name: 'rbnetb', bridge: uniq('skrb'), subnets: [{ subnet: '10.89.8.0/24', gateway: '10.89.8.1' }], dns: true };
 const NET_P: NetSpec = { name: 'rbnetp', bridge: uniq('skrp'), subnets: [{ subnet: '10.89.9.0/24', gateway: '10.89.9.1' }], dns: false };
 const WEB = { host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' };
+const DNSPORT = { host_ip: '', container_port: 53, host_port: 5353, range: 1, protocol: 'udp' };
 
 describe('rootless bridge network (skifftest in a throwaway host namespace)', { skip: needRoot }, () => {
   let w: BridgeWorld;
@@ -55,7 +56,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
 
   it('rootless netns ensure creates the user namespace, the netns and pasta', () => {
     // pasta reads the host's resolver when it starts: the world points it at the stub in the outside namespace
-    const ensure = w.ensure(['--ports', '8080']);
+    const ensure = w.ensure(['--ports', '8080,udp:5353']);
     st = json<Status>(ensure, 'ensure');
     assert.equal(st.running, true);
     for (const pid of [st.pause_pid!, st.holder_pid!, st.conn_pid!]) {
@@ -71,7 +72,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
   it('setup --rootless true enters it: two containers on two networks, ref-counted', async () => {
     await startContainer('web');
     await startContainer('cli');
-    opts.web = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2'] }, { net: NET_B, ips: ['10.89.8.2'] }], { port_mappings: [WEB] }));
+    opts.web = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2'] }, { net: NET_B, ips: ['10.89.8.2'] }], { port_mappings: [WEB, DNSPORT] }));
     opts.cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3'] }, { net: NET_B, ips: ['10.89.8.3'] }]));
     // the engine starts containers in parallel: both setups at once, one namespace
     const results = await Promise.all(['web', 'cli'].map((name) => skiffAsync(['--rootless', 'true', 'setup', `/proc/${ctr[name]}/ns/net`], opts[name]!)));
@@ -120,6 +121,15 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
       await sleep(100);
     }
     assert.match(last?.stdout ?? '', new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'), `client address kept: ${last?.stdout} ${last?.stderr}`);
+  });
+
+  it('a published UDP port keeps the client address too', async () => {
+    // bound to web's address on the published network: web has two, and an unbound UDP
+    // server would answer from whichever its route picks, which conntrack cannot match.
+    // `cat` keeps the child reading: socat's UDP child gets EPIPE when it exits first.
+    w.serve('web', ['UDP-RECVFROM:53,bind=10.89.7.2,fork', 'SYSTEM:echo peer=$SOCAT_PEERADDR; cat']);
+    const reply = await w.client(5353, 'UDP');
+    assert.match(reply, new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'), reply);
   });
 
   it("the host's own loopback reaches the published port too (pasta splices it, Skiff's DNAT maps it)", async () => {
