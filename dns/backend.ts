@@ -35,6 +35,8 @@ export interface Scope {
   requester: Requester | undefined;
   /** every scoped network is internal: nothing may be forwarded */
   internalOnly: boolean;
+  /** upstreams chosen for this scope, valid while the host servers are `host` (resolve.ts) */
+  upstreams?: { host: readonly string[]; list: readonly string[] };
 }
 
 export class Backend {

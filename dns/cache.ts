@@ -19,6 +19,9 @@ export interface CacheOptions {
   now?: () => number;
 }
 
+/** server lists are long-lived arrays (one per scope): join each once */
+const joined = new WeakMap<readonly string[], string>();
+
 export class ReplyCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
@@ -37,7 +40,12 @@ export class ReplyCache {
 
   /** `udpSize` tells EDNS queries (and their payload size) from plain ones: their replies differ. */
   static key(servers: readonly string[], name: string, type: number, qclass: number, udpSize = 512): string {
-    return `${servers.join(',')}|${type}|${qclass}|${udpSize}|${name}`;
+    let s = joined.get(servers);
+    if (s === undefined) {
+      s = servers.join(',');
+      joined.set(servers, s);
+    }
+    return `${s}|${type}|${qclass}|${udpSize}|${name}`;
   }
 
   /** A copy of the cached reply with the caller's id and aged TTLs, or undefined. */

@@ -72,6 +72,14 @@ export function resolve(q: Question, source: string, listenerIp: string, backend
 
 /** Container's own servers > its networks' servers (union) > the host's. */
 export function upstreamsFor(scope: Scope, hostServers: readonly string[]): readonly string[] {
+  // remembered on the (cached, immutable) scope: the same array every time also keys the reply cache cheaply
+  if (scope.upstreams && scope.upstreams.host === hostServers) return scope.upstreams.list;
+  const list = pickUpstreams(scope, hostServers);
+  scope.upstreams = { host: hostServers, list };
+  return list;
+}
+
+function pickUpstreams(scope: Scope, hostServers: readonly string[]): readonly string[] {
   if (scope.requester && scope.requester.dnsServers.length > 0) return scope.requester.dnsServers;
   const fromNetworks: string[] = [];
   for (const n of scope.networks) {

@@ -9,7 +9,7 @@
 // socket's send buffer) cannot starve the others.
 import { createSocket, type Socket } from 'node:dgram';
 import { connect } from 'node:net';
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { TcpFramer, frame } from './tcp-framer.js';
 import { getId, sameQuestion, setId, RCODE_SERVFAIL } from './wire.js';
 import { canonicalIp } from './ip.js';
@@ -30,18 +30,23 @@ interface Pending {
   packet: Buffer;
   qEnd: number;
   servers: readonly string[];
-  asked: Set<string>;
+  /** one socket per server, same order; the query's id is registered in each */
+  pools: Pool[];
+  /** bit i set: servers[i] was asked (only their replies count) */
+  asked: number;
   sent: number;
   fallback: Buffer | undefined;
-  stagger: NodeJS.Timeout | undefined;
-  deadline: NodeJS.Timeout;
-  /** upstream → its socket; the query's id is registered in each */
-  pools: Map<string, Pool>;
+  started: number;
+  /** when to ask the next upstream (or the same one again) */
+  nextAt: number;
   done: Done;
 }
 
 interface Pool {
   socket: Socket;
+  server: string;
+  /** canonical text of `server`, as the kernel reports a reply's source */
+  address: string;
   pending: Map<number, Pending>;
 }
 
@@ -50,12 +55,19 @@ const MAX_SENDS = 4;
 const RCODE_REFUSED_OR_FAIL = new Set([RCODE_SERVFAIL, 4, 5]);
 /** sockets for upstreams nobody asked for a while are closed beyond this many */
 const MAX_SOCKETS = 64;
+/** how often in-flight queries are checked for their next step; bounds the SERVFAIL delay */
+const SWEEP_MS = 25;
 
 export class Forwarder {
   private readonly port: number;
   private readonly deadlineMs: number;
   private readonly staggerMs: number;
   private readonly sockets = new Map<string, Pool>();
+  /** in-flight UDP queries, oldest first (insertion order): one sweep timer instead of timers per query */
+  private readonly inflight = new Set<Pending>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private ids = new Uint16Array(0);
+  private idPos = 0;
   private closed = false;
 
   constructor(o: UpstreamOptions = {}) {
@@ -64,36 +76,59 @@ export class Forwarder {
     this.staggerMs = o.staggerMs ?? 400;
   }
 
+  /** Unpredictable query ids (spoofed replies must guess them), drawn in batches. */
+  private randomId(): number {
+    if (this.idPos >= this.ids.length) {
+      this.ids = new Uint16Array(randomBytes(8192).buffer);
+      this.idPos = 0;
+    }
+    return this.ids[this.idPos++]!;
+  }
+
   /** Forwards a UDP query (`packet` is the client's bytes; not modified). */
   forwardUdp(packet: Buffer, qEnd: number, servers: readonly string[], done: Done): void {
     if (servers.length === 0 || this.closed) return done(undefined);
-    const pools = new Map<string, Pool>();
-    for (const s of servers) pools.set(s, this.socketFor(s));
-    const inUse = (id: number): boolean => {
-      for (const p of pools.values()) if (p.pending.has(id)) return true;
-      return false;
-    };
-    let id = randomInt(0, 65536);
-    for (let tries = 0; inUse(id) && tries < 65536; tries++) id = (id + 1) & 0xffff;
-    if (inUse(id)) return done(undefined); // 65536 queries in flight to one upstream: shed load
+    const pools = servers.map((s) => this.socketFor(s));
+    let id = this.randomId();
+    for (let tries = 0; pools.some((p) => p.pending.has(id)); tries++) {
+      if (tries > 65536) return done(undefined); // every id in flight to one upstream: shed load
+      id = (id + 1) & 0xffff;
+    }
     const copy = Buffer.from(packet);
     setId(copy, id);
+    const now = Date.now();
     const p: Pending = {
       id,
       origId: getId(packet),
       packet: copy,
       qEnd,
       servers,
-      asked: new Set(),
+      pools,
+      asked: 0,
       sent: 0,
       fallback: undefined,
-      stagger: undefined,
-      deadline: setTimeout(() => this.finish(p, p.fallback), this.deadlineMs),
-      pools,
+      started: now,
+      nextAt: now,
       done,
     };
-    for (const pool of pools.values()) pool.pending.set(id, p);
-    this.sendNext(p);
+    for (const pool of pools) pool.pending.set(id, p);
+    this.inflight.add(p);
+    this.sendNext(p, now);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const p of this.inflight) {
+      if (now - p.started >= this.deadlineMs) this.finish(p, p.fallback);
+      else if (now >= p.nextAt) this.sendNext(p, now);
+      // later entries started later still: none of them can be due yet
+      else if (now - p.started < this.staggerMs) break;
+    }
+    if (this.inflight.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   private socketFor(server: string): Pool {
@@ -108,10 +143,10 @@ export class Forwarder {
       }
     }
     const socket = createSocket({ type: server.includes(':') ? 'udp6' : 'udp4' });
-    const pool: Pool = { socket, pending: new Map() };
+    const pool: Pool = { socket, server, address: canonicalIp(server.split('%')[0]!) ?? server, pending: new Map() };
     socket.on('message', (msg, rinfo) => this.onReply(pool, msg, rinfo.address, rinfo.port));
     socket.on('error', () => {
-      /* per-send errors are reported to the send callback; keep the socket */
+      /* an unreachable upstream: the sweep moves on to the next one */
     });
     socket.bind(0);
     socket.unref();
@@ -119,45 +154,38 @@ export class Forwarder {
     return pool;
   }
 
-  private sendNext(p: Pending): void {
-    if (p.sent >= MAX_SENDS) return;
+  private sendNext(p: Pending, now: number): void {
+    if (p.sent >= MAX_SENDS) {
+      p.nextAt = Infinity;
+      return;
+    }
     // cycle through the servers: a retransmit to the first one covers a lost datagram
-    const server = p.servers[p.sent % p.servers.length]!;
+    const i = p.sent % p.servers.length;
     p.sent++;
-    p.asked.add(canonicalIp(server) ?? server);
-    p.pools.get(server)?.socket.send(p.packet, this.port, server, () => {
-      /* unreachable upstream: the stagger timer moves on */
-    });
-    p.stagger = setTimeout(() => this.sendNext(p), this.staggerMs);
+    p.asked |= 1 << i;
+    p.nextAt = now + this.staggerMs;
+    p.pools[i]!.socket.send(p.packet, this.port, p.servers[i]!);
   }
 
   private onReply(pool: Pool, msg: Buffer, address: string, port: number): void {
     if (msg.length < 12) return;
     const p = pool.pending.get(getId(msg));
-    if (!p || port !== this.port || !p.asked.has(canonicalIp(address) ?? address)) return;
-    if (!sameQuestion(p.packet, p.qEnd, msg)) return;
+    if (!p || port !== this.port || (address !== pool.address && canonicalIp(address) !== pool.address)) return;
+    const i = p.pools.indexOf(pool);
+    if (i < 0 || !(p.asked & (1 << i)) || !sameQuestion(p.packet, p.qEnd, msg)) return;
     const rcode = msg[3]! & 0xf;
     if (RCODE_REFUSED_OR_FAIL.has(rcode) && p.sent < Math.min(p.servers.length, MAX_SENDS)) {
       // this upstream cannot help; ask the next one now, keep this reply in case none can
       p.fallback = msg;
-      if (p.stagger) clearTimeout(p.stagger);
-      this.sendNext(p);
+      this.sendNext(p, Date.now());
       return;
     }
     this.finish(p, msg);
   }
 
   private finish(p: Pending, reply: Buffer | undefined): void {
-    let live = false;
-    for (const pool of p.pools.values()) {
-      if (pool.pending.get(p.id) === p) {
-        live = true;
-        pool.pending.delete(p.id);
-      }
-    }
-    if (!live) return;
-    clearTimeout(p.deadline);
-    if (p.stagger) clearTimeout(p.stagger);
+    if (!this.inflight.delete(p)) return;
+    for (const pool of p.pools) if (pool.pending.get(p.id) === p) pool.pending.delete(p.id);
     if (reply) setId(reply, p.origId);
     p.done(reply);
   }
@@ -215,10 +243,10 @@ export class Forwarder {
 
   close(): void {
     this.closed = true;
-    for (const pool of this.sockets.values()) {
-      for (const p of [...pool.pending.values()]) this.finish(p, undefined);
-      pool.socket.close();
-    }
+    for (const p of [...this.inflight]) this.finish(p, undefined);
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const pool of this.sockets.values()) pool.socket.close();
     this.sockets.clear();
   }
 }
