@@ -32,8 +32,8 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     lab.addBridge([`${GW1}/24`, `${C1}/24`, `${C2}/24`, 'fd01::1/64', 'fd01::2/64']);
     lab.addBridge([`${GW2}/24`, `${C1b}/24`, `${C3}/24`]);
     lab.addBridge([`${GW3}/24`, `${C4}/24`]);
-    lab.addBridge(['10.250.0.1/24', '10.250.0.2/24']);
-    await lab.stub(['10.250.0.1=192.0.2.1', '10.250.0.2=192.0.2.2']);
+    lab.addBridge(['10.250.0.1/24', '10.250.0.2/24', '10.250.0.3/24']);
+    await lab.stub(['10.250.0.1=192.0.2.1', '10.250.0.2=192.0.2.2', '10.250.0.3=refuse']);
     lab.write('net1', NET1);
     lab.write('net2', NET2);
     lab.write('net3%int', NET3);
@@ -94,6 +94,17 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     // c1: net1 lists a dead server first, then 10.250.0.1
     assert.deepEqual(lab.short(GW1, C1, 'example.com'), ['192.0.2.1']);
     assert.deepEqual(lab.short(GW2, C3, 'example.com', 'A', ['+tcp']), ['192.0.2.2']);
+  });
+
+  test('an upstream that refuses: the next one is asked at once; if all refuse, the refusal is relayed', async () => {
+    lab.write('net2', NET2.replace(' 10.250.0.2\n', ' 10.250.0.3,10.250.0.2\n'));
+    await lab.reload();
+    assert.deepEqual(lab.short(GW2, C3, 'refused-first.example'), ['192.0.2.2']);
+    lab.write('net2', NET2.replace(' 10.250.0.2\n', ' 10.250.0.3\n'));
+    await lab.reload();
+    assert.equal(lab.status(GW2, C3, 'refused.example'), 'REFUSED');
+    lab.write('net2', NET2);
+    await lab.reload();
   });
 
   test('every upstream dead: SERVFAIL before the client gives up (3 s)', () => {

@@ -2,7 +2,8 @@
 // `node stub-upstream.js <listenIp>=<answerIp> ...`. Every A query gets
 // <answerIp> (TTL 60); `*.nx.test` gets NXDOMAIN with an SOA (negative TTL 30);
 // TXT `count.stub` returns how many other queries this IP has seen (for cache
-// tests). UDP and TCP on port 53. Prints "ready" once bound.
+// tests). <answerIp> `refuse` answers REFUSED to everything. UDP and TCP on
+// port 53. Prints "ready" once bound.
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -31,6 +32,7 @@ function answerUnsafe(msg: Buffer, answerIp: string, counter: { n: number }): Bu
     return dnsPacket.encode({ ...base, answers: [{ type: 'TXT', name: question.name, ttl: 0, data: String(counter.n) }] } as dnsPacket.Packet);
   }
   counter.n++;
+  if (answerIp === 'refuse') return dnsPacket.encode({ ...base, flags: base.flags | 5 } as dnsPacket.Packet);
   if (question.name.endsWith('nx.test')) {
     return dnsPacket.encode({
       ...base,
