@@ -24,3 +24,15 @@ export function hasCapNetAdmin(read: () => string = () => readFileSync('/proc/se
     return false;
   }
 }
+
+/** Set for the inner skiff, so that it never tries to enter again. */
+export const INNER_ENV = 'SKIFF_ROOTLESS_NETNS_INNER';
+
+/**
+ * True when `skiff setup --rootless true` must enter the rootless netns
+ * first: a plain user outside it. Kept here, away from enter.ts, so that
+ * Podman's calls (already inside, CAP_NET_ADMIN) load nothing more.
+ */
+export function needsEntering(env: NodeJS.ProcessEnv = process.env, capNetAdmin = hasCapNetAdmin()): boolean {
+  return env[INNER_ENV] !== '1' && !capNetAdmin;
+}

@@ -10,7 +10,7 @@ import { ConfigError, SkiffError, toError, throwCollected } from '../../lib/erro
 import { withLock } from '../../lib/lock.js';
 import { createLog } from '../../lib/log.js';
 import { parseNetworkOptions } from '../../../configs/network-options.js';
-import { hasCapNetAdmin } from './caps.js';
+import { INNER_ENV } from './caps.js';
 import { enterArgv } from './argv.js';
 import { ensureNetns, stopNetns } from './lifecycle.js';
 import { EMPTY_PORTS, formatPortSet, portSetOf, union, uncovered, type PortSet } from './portset.js';
@@ -20,13 +20,6 @@ import { netnsPaths, readAttachments, readConfig, readHostFwds, readInfo, writeA
 import { isOurs, stopHelper, readProcStat } from '../proc.js';
 
 const log = createLog('skiff-rootless-netns');
-/** Set for the inner skiff, so that it never tries to enter again. */
-export const INNER_ENV = 'SKIFF_ROOTLESS_NETNS_INNER';
-
-/** True when `skiff setup --rootless true` must enter the rootless netns first (a plain user outside it). */
-export function needsEntering(env: NodeJS.ProcessEnv = process.env, capNetAdmin = hasCapNetAdmin()): boolean {
-  return env[INNER_ENV] !== '1' && !capNetAdmin;
-}
 
 export interface InnerCommand {
   /** global flags to pass on, e.g. ['--config', dir, '--rootless', 'true'] */
