@@ -129,8 +129,9 @@ usage errors exit 2. Logs go to stderr only.`,
    * rootless netns), i.e. nothing to enter.
    */
   async function enterRootless(prog: Command, command: 'setup' | 'teardown', netns: string, input: string): Promise<boolean> {
+    const { needsEntering } = await import('../rootless/netns/caps.js');
+    if (!needsEntering(env)) return false;
     const enter = await import('../rootless/netns/enter.js');
-    if (!enter.needsEntering(env)) return false;
     const f = prog.opts<GlobalFlags>();
     const configDir = requireConfigDir(context(), command);
     const globals = ['--config', configDir, '--rootless', 'true'];
