@@ -133,8 +133,8 @@ async function load(j: Extract<Job, { mode: 'load' }>): Promise<unknown> {
     sent++;
     await new Promise((r) => setTimeout(r, j.intervalMs));
   }
-  // give the last replies time to arrive; a reply later than this counts as lost
-  await new Promise((r) => setTimeout(r, 1000));
+  // give the last replies time to arrive (generous: the host may be busy); later counts as lost
+  await new Promise((r) => setTimeout(r, 2000));
   s.close();
   return { sent, answered, wrong, lost: outstanding.size };
 }
