@@ -53,6 +53,7 @@ interface ForwardJob {
 
 const MAX_TCP_CONNS = 1024;
 const MAX_TCP_INFLIGHT = 64;
+const MAX_TCP_UNREAD = 1 << 20;
 
 export class DnsServer {
   private backend = new Backend([]);
@@ -237,6 +238,11 @@ export class DnsServer {
       try {
         msgs = framer.push(chunk);
       } catch {
+        sock.destroy();
+        return;
+      }
+      // a client that sends but never reads must not make us buffer replies without end
+      if (sock.writableLength > MAX_TCP_UNREAD) {
         sock.destroy();
         return;
       }
