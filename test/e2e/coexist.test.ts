@@ -3,10 +3,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { e2eBackend, firewallSkip, IMAGE, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
+import { e2eBackend, firewallSkip, needTools, IMAGE, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
 import { ctrAddrs, ctrRoutes, ctrV4, expectResolves } from './lib.js';
 
-const skip = podmanSkip() || firewallSkip();
+const skip = podmanSkip() || firewallSkip() || needTools('iptables', 'socat');
 
 describe('e2e: coexistence and edge cases', { skip }, () => {
   let ph: PodmanHost;

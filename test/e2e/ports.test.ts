@@ -5,9 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { e2eBackend, firewallSkip, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
+import { e2eBackend, firewallSkip, needTools, LINK, PodmanHost, podmanSkip, waitFor } from '../helpers/podman.js';
 
-const skip = podmanSkip() || firewallSkip();
+const skip = podmanSkip() || firewallSkip() || needTools('socat');
 
 // busybox has no UDP server; socat from the machine is bind-mounted read-only.
 const SOCAT_MOUNTS = ['-v', '/usr/bin/socat:/usr/bin/socat:ro', '-v', '/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro', '-v', '/lib64:/lib64:ro'];

@@ -70,6 +70,12 @@ export function podmanSkip(): string | false {
   return false;
 }
 
+/** Skip reason when one of these programs is missing on the machine, or false. */
+export function needTools(...bins: string[]): string | false {
+  const missing = bins.filter((b) => !which(b));
+  return missing.length ? `needs ${missing.join(', ')} (scripts/install.sh installs them)` : false;
+}
+
 /** True when the reference backend would have no firewall (netavark 1.4 drives iptables only). */
 export function referenceWithoutFirewall(): boolean {
   return e2eBackend() === 'reference' && !which('iptables');
