@@ -3,8 +3,9 @@
 #
 # On a fresh Debian 12, as root:  bash scripts/demo.sh
 #
-# It installs what is missing (apt: podman runc conmon nftables iproute2
-# busybox-static socat; npm ci; npm run build), then, inside a sandbox
+# It installs what is missing (scripts/install.sh: Debian packages such as
+# podman runc nftables busybox-static, then npm ci), builds (npm run build),
+# then, inside a sandbox
 # (scripts/in-sandbox.sh: private /run and /etc/resolv.conf; plus a "host"
 # network namespace for Podman and an "outside" one playing another machine),
 # shows two containers on a Skiff bridge network pinging each other and the
@@ -29,22 +30,10 @@ die() { printf '\033[31mdemo: %s\033[0m\n' "$*" >&2; exit 1; }
 if [ "${SKIFF_IN_SANDBOX:-}" != 1 ]; then
   [ "$(id -u)" = 0 ] || die "run me as root: I create network namespaces and run rootful podman (all inside a sandbox)"
 
-  need=()
-  for pair in podman:podman runc:runc conmon:conmon nft:nftables ip:iproute2 nsenter:util-linux unshare:util-linux socat:socat; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
-  done
-  # the container image is a copy of busybox: it must be the static build
-  if ! [ -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need+=(busybox-static); fi
-  node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-  if [ "$(node_major)" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then need+=(nodejs npm); fi
-  if [ "${#need[@]}" -gt 0 ]; then
-    bold "Installing missing packages: ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  fi
-  [ "$(node_major)" -ge 20 ] || die "Node.js >= 20 is needed (found $(node --version 2>/dev/null || echo none)); install it from your distribution's backports or nodejs.org builds"
-
-  if [ ! -d node_modules ]; then bold "npm ci"; npm ci --no-audit --no-fund; fi
+  # the project's one installer: missing Debian packages (podman, runc, nftables,
+  # busybox-static, ...), a Node.js >= 20 check, npm ci
+  bold "Installing what is missing (scripts/install.sh)"
+  bash scripts/install.sh
   bold "Building Skiff (npm run build -> $DIST_DIR/)"
   SKIFF_DIST_DIR=$DIST_DIR npm run -s build
   [ -f "$DIST/skiff.mjs" ] || die "$DIST/skiff.mjs was not built"
