@@ -3,8 +3,6 @@
 // shared rootless netns (creating it on first use), then run the same skiff
 // command again inside it, where it builds bridges, veths, nftables rules and
 // skiff-dns exactly as when Podman runs it inside its own rootless netns.
-import { readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { run } from '../../lib/exec.js';
 import { ConfigError, SkiffError, toError, throwCollected } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
@@ -17,7 +15,7 @@ import { EMPTY_PORTS, formatPortSet, portSetOf, union, uncovered, type PortSet }
 import { addFwds, removeFwds, samePortFwds } from './slirp-ports.js';
 import type { PortMapping } from '../../../configs/port-mapping.js';
 import { netnsPaths, readAttachments, readConfig, readHostFwds, readInfo, writeAttachments, writeHostFwds, type NetnsInfo, type NetnsPaths } from './state.js';
-import { isOurs, stopHelper, readProcStat } from '../proc.js';
+import { isOurs } from '../proc.js';
 
 const log = createLog('skiff-rootless-netns');
 
@@ -37,6 +35,7 @@ export interface Attaching {
   portMappings: PortMapping[];
 }
 
+/** Reads what `skiff setup/teardown` got on stdin: the keys to count and the ports to publish. Throws a ConfigError for bad input. */
 export function attachmentKeys(input: string): Attaching {
   const r = parseNetworkOptions(input);
   if (!r.ok) throw new ConfigError(`failed to load network options: ${r.error}`);
@@ -72,24 +71,6 @@ async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: 
   });
 }
 
-/**
- * Stops skiff-dns when it runs in the rootless netns we are about to stop:
- * it was started from inside it and would otherwise keep it alive.
- */
-async function stopDnsIn(stateDir: string, info: NetnsInfo): Promise<void> {
-  if (!info.holder) return;
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(stateDir, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    if (readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync(`/proc/${info.holder.pid}/ns/net`)) return;
-  } catch {
-    return;
-  }
-  const st = readProcStat(pid);
-  if (st && isOurs(pid, st.starttime)) await stopHelper(pid, st.starttime);
-}
-
 /** slirp4netns: withdraws the container's live forwards once none of its networks is attached. */
 async function unpublish(p: NetnsPaths, containerId: string, left: readonly string[]): Promise<void> {
   if (left.some((k) => k.startsWith(`${containerId}/`))) return;
@@ -104,14 +85,13 @@ async function unpublish(p: NetnsPaths, containerId: string, left: readonly stri
   writeHostFwds(p, all);
 }
 
-async function detach(stateDir: string, p: NetnsPaths, a: Attaching): Promise<void> {
+async function detach(p: NetnsPaths, a: Attaching): Promise<void> {
   const left = readAttachments(p).filter((k) => !a.keys.includes(k));
   writeAttachments(p, left);
   await unpublish(p, a.containerId, left);
   const info = readInfo(p);
   if (left.length === 0 && info && (info.holder || info.conn)) {
     log.debug('last container network detached; stopping the rootless netns');
-    await stopDnsIn(stateDir, info);
     await stopNetns(p, info);
   }
 }
@@ -162,7 +142,7 @@ export async function enterSetup(stateDir: string, c: InnerCommand, input: strin
   try {
     return await runInner(info, p, c, input);
   } catch (e) {
-    await withLock(p.lock, () => detach(stateDir, p, a)).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
+    await withLock(p.lock, () => detach(p, a)).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
     throw e;
   }
 }
@@ -183,7 +163,7 @@ export async function enterTeardown(stateDir: string, c: InnerCommand, input: st
     } else {
       log.info('no rootless netns running; nothing to tear down inside it', { dir: p.dir });
     }
-    await detach(stateDir, p, a).catch((e: unknown) => errors.push(toError(e)));
+    await detach(p, a).catch((e: unknown) => errors.push(toError(e)));
     throwCollected(errors);
     return out;
   });

@@ -1,7 +1,8 @@
 // Create, reuse and destroy the shared rootless netns. Callers hold
 // <dir>/lock (lib/lock) around every function here: the engine starts
 // containers in parallel, and two of them must not both create a namespace.
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { run, spawnDetached } from '../../lib/exec.js';
 import { SkiffError, toError, throwCollected } from '../../lib/errors.js';
 import { createLog } from '../../lib/log.js';
@@ -170,6 +171,7 @@ async function republish(p: NetnsPaths): Promise<void> {
  */
 export async function stopNetns(p: NetnsPaths, info: NetnsInfo): Promise<NetnsInfo> {
   const errors: Error[] = [];
+  await stopDnsIn(p, info).catch((e: unknown) => errors.push(toError(e)));
   for (const ref of [info.conn, info.holder]) {
     if (ref) await stopHelper(ref.pid, ref.starttime).catch((e: unknown) => errors.push(toError(e)));
   }
@@ -180,6 +182,25 @@ export async function stopNetns(p: NetnsPaths, info: NetnsInfo): Promise<NetnsIn
   }
   throwCollected(errors);
   return left;
+}
+
+/**
+ * Stops skiff-dns when it runs in the netns we are about to stop: the inner
+ * `skiff teardown` stops it once no container is left, but after a forced
+ * destroy or a failed teardown it would keep the namespace alive.
+ */
+async function stopDnsIn(p: NetnsPaths, info: NetnsInfo): Promise<void> {
+  if (!info.holder) return;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dirname(p.dir), 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    if (readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync(`/proc/${info.holder.pid}/ns/net`)) return;
+  } catch {
+    return; // no pid file, or the process or the holder is gone
+  }
+  const st = readProcStat(pid);
+  if (st) await stopHelper(pid, st.starttime);
 }
 
 /** Stops everything, the pause user namespace too, and removes info.json. */

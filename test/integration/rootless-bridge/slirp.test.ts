@@ -5,7 +5,8 @@
 // sees 10.0.2.2 instead of the client (documented limit).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { needRoot, uniq, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
 import { BridgeWorld, UPSTREAM_ANSWER, alive, sleep, type Status } from './world.js';
@@ -53,20 +54,26 @@ describe('rootless bridge network over slirp4netns', { skip: needRoot }, () => {
     assert.equal(up.stdout.trim(), UPSTREAM_ANSWER, `${up.stdout} ${up.stderr}`);
   });
 
-  it("teardown withdraws the container's ports; the last one stops slirp4netns; destroy leaves nothing", async () => {
+  it("teardown withdraws the container's ports; destroy --force stops everything while one is attached", async () => {
     const s = json<Status>(w.skiff(['rootless', 'netns', 'status']), 'status');
     const ino = statSync(s.netns!).ino;
     assert.equal(w.skiff(['--rootless', 'true', 'teardown', `/proc/${w.ctr.cli}/ns/net`], opts.cli).code, 0);
     assert.doesNotMatch(await quick(8082), /peer=/, 'port of the torn-down container is withdrawn');
     assert.match(await w.client(8081), /peer=/, 'the other container still publishes');
+    // web is still attached: destroy refuses, --force stops everything, skiff-dns included
+    const busy = w.skiff(['rootless', 'netns', 'destroy']);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stdout, /still has 1 container network/);
+    const dnsPid = Number(readFileSync(join(w.state, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+    json(w.skiff(['rootless', 'netns', 'destroy', '--force']), 'destroy --force');
+    for (const pid of [s.pause_pid!, s.holder_pid!, s.conn_pid!, dnsPid]) assert.ok(!alive(pid), `helper ${pid} is gone`);
+    // the engine's teardown after that is still fine: nothing left to do
     assert.equal(w.skiff(['--rootless', 'true', 'teardown', `/proc/${w.ctr.web}/ns/net`], opts.web).code, 0);
     const after = json<Status>(w.skiff(['rootless', 'netns', 'status']), 'status');
     assert.equal(after.running, false);
     assert.equal(after.ref_count, 0);
-    json(w.skiff(['rootless', 'netns', 'destroy']), 'destroy');
     for (const c of w.spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await sleep(200);
-    for (const pid of [s.pause_pid!, s.holder_pid!, s.conn_pid!]) assert.ok(!alive(pid), `helper ${pid} is gone`);
     assert.deepEqual(await BridgeWorld.leftIn([ino]), [], 'no process is left in the rootless netns');
   });
 
