@@ -24,13 +24,11 @@ const pathsOf = (e: NetnsEnv) => netnsPaths(stateDir(e.config, e.env));
  * otherwise a SkiffError says so.
  */
 export async function netnsEnsure(flags: { ports?: string; backend?: Backend }, e: NetnsEnv = {}): Promise<NetnsStatus> {
+  const ports = flags.ports === undefined ? undefined : parsePortsFlag(flags.ports); // input errors before any file is made
   const p = pathsOf(e);
   return withLock(p.lock, async () => {
     const old = readConfig(p);
-    const cfg = {
-      ports: flags.ports === undefined ? (old?.ports ?? EMPTY_PORTS) : parsePortsFlag(flags.ports),
-      backend: flags.backend ?? old?.backend ?? 'pasta',
-    };
+    const cfg = { ports: ports ?? old?.ports ?? EMPTY_PORTS, backend: flags.backend ?? old?.backend ?? 'pasta' };
     writeConfig(p, cfg);
     const { info, created } = await ensureNetns(p, cfg.ports, cfg.backend);
     const stale = info.backend !== cfg.backend || (cfg.backend === 'pasta' && uncovered(info.ports, cfg.ports).length > 0);
