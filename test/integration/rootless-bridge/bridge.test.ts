@@ -13,14 +13,20 @@ import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SKIFF, needRoot, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
-import { BridgeWorld, CLIENT_IP, HOST_IP, UPSTREAM_ANSWER, alive, sleep, type Status } from './world.js';
+import { Address6 } from 'ip-address';
+import { BridgeWorld, CLIENT_IP, CLIENT_IP6, HOST_IP, UPSTREAM_ANSWER, alive, sleep, type Status } from './world.js';
 
 function json<T>(r: RunResult, what: string): T {
   assert.equal(r.code, 0, `${what} failed: ${r.stdout} ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
-const NET_A: NetSpec = { name: 'rbneta', bridge: uniq('skra'), subnets: [{ subnet: '10.89.7.0/24', gateway: '10.89.7.1' }], dns: true };
+const NET_A: NetSpec = {
+  name: 'rbneta',
+  bridge: uniq('skra'),
+  subnets: [{ subnet: '10.89.7.0/24', gateway: '10.89.7.1' }, { subnet: 'fd00:89:7::/64', gateway: 'fd00:89:7::1' }],
+  dns: true,
+};
 const NET_B: NetSpec = { name: 'rbnetb', bridge: uniq('skrb'), subnets: [{ subnet: '10.89.8.0/24', gateway: '10.89.8.1' }], dns: true };
 const NET_P: NetSpec = { name: 'rbnetp', bridge: uniq('skrp'), subnets: [{ subnet: '10.89.9.0/24', gateway: '10.89.9.1' }], dns: false };
 const WEB = { host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' };
@@ -72,8 +78,8 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
   it('setup --rootless true enters it: two containers on two networks, ref-counted', async () => {
     await startContainer('web');
     await startContainer('cli');
-    opts.web = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2'] }, { net: NET_B, ips: ['10.89.8.2'] }], { port_mappings: [WEB, DNSPORT] }));
-    opts.cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3'] }, { net: NET_B, ips: ['10.89.8.3'] }]));
+    opts.web = JSON.stringify(options('web', [{ net: NET_A, ips: ['10.89.7.2', 'fd00:89:7::2'] }, { net: NET_B, ips: ['10.89.8.2'] }], { port_mappings: [WEB, DNSPORT] }));
+    opts.cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3', 'fd00:89:7::3'] }, { net: NET_B, ips: ['10.89.8.3'] }]));
     // the engine starts containers in parallel: both setups at once, one namespace
     const results = await Promise.all(['web', 'cli'].map((name) => skiffAsync(['--rootless', 'true', 'setup', `/proc/${ctr[name]}/ns/net`], opts[name]!)));
     results.forEach((r, i) => {
@@ -121,6 +127,14 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
       await sleep(100);
     }
     assert.match(last?.stdout ?? '', new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'), `client address kept: ${last?.stdout} ${last?.stderr}`);
+  });
+
+  it('over IPv6 too: pasta forwards v6, the v6 DNAT in the netns keeps the client address', async () => {
+    w.serve('web', ['TCP6-LISTEN:80,ipv6only=1,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+    const reply = await w.client(8080, 'TCP6');
+    const raw = /^peer=\[?([^\]\s]+)\]?$/m.exec(reply)?.[1] ?? '';
+    assert.ok(Address6.isValid(raw), `an IPv6 peer: ${reply}`);
+    assert.equal(new Address6(raw).correctForm(), new Address6(CLIENT_IP6).correctForm());
   });
 
   it('a published UDP port keeps the client address too', async () => {

@@ -7,9 +7,9 @@ import { chownSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync
 import { join } from 'node:path';
 import { SKIFF, createNetns, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { readProcStat } from '../../../src/rootless/proc.js';
-import { CLIENT_IP, GW_IP, HOST_IP, ensureUser } from '../rootless/world.js';
+import { CLIENT_IP, CLIENT_IP6, GW_IP, GW_IP6, HOST_IP, HOST_IP6, ensureUser } from '../rootless/world.js';
 
-export { CLIENT_IP, GW_IP, HOST_IP };
+export { CLIENT_IP, CLIENT_IP6, GW_IP, HOST_IP, HOST_IP6 };
 export const UPSTREAM_ANSWER = '192.0.2.77';
 const STUB = join(import.meta.dirname, '..', 'dns', 'tools', 'stub-upstream.js');
 
@@ -54,6 +54,11 @@ export class BridgeWorld {
     this.outside.sh('ip', ['addr', 'add', `${GW_IP}/24`, 'dev', vo]);
     this.outside.sh('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', vo]);
     this.outside.sh('ip', ['link', 'set', vo, 'up']);
+    // documentation prefix, only inside these namespaces; nodad so the addresses are usable at once
+    this.host.sh('ip', ['addr', 'add', `${HOST_IP6}/64`, 'dev', vh, 'nodad']);
+    this.outside.sh('ip', ['addr', 'add', `${GW_IP6}/64`, 'dev', vo, 'nodad']);
+    this.outside.sh('ip', ['addr', 'add', `${CLIENT_IP6}/64`, 'dev', vo, 'nodad']);
+    this.host.sh('ip', ['-6', 'route', 'add', 'default', 'via', GW_IP6]);
     this.state = `/run/${uniq('skiff-rb-')}`;
     this.podmanState = `/run/${uniq('skiff-rbp-')}`;
     for (const d of [this.state, this.podmanState]) {
@@ -135,10 +140,11 @@ export class BridgeWorld {
   }
 
   /** An outside client from CLIENT_IP; retried while the forward comes up. Returns the server's reply. */
-  async client(port: number, proto: 'TCP' | 'UDP' = 'TCP'): Promise<string> {
+  async client(port: number, proto: 'TCP' | 'UDP' | 'TCP6' = 'TCP'): Promise<string> {
+    const target = proto === 'TCP6' ? `TCP6:[${HOST_IP6}]:${port},bind=[${CLIENT_IP6}]` : `${proto}:${HOST_IP}:${port},bind=${CLIENT_IP}`;
     let last: RunResult | undefined;
     for (let i = 0; i < 30; i++) {
-      last = this.outside.run('socat', ['-T3', '-', `${proto}:${HOST_IP}:${port},bind=${CLIENT_IP}`], { input: 'x\n', timeoutMs: 10_000 });
+      last = this.outside.run('socat', ['-T3', '-', target], { input: 'x\n', timeoutMs: 10_000 });
       if (last.stdout.includes('peer=')) return last.stdout;
       await sleep(100);
     }
