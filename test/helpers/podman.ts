@@ -20,7 +20,7 @@
 //     read for those. Its /etc/resolv.conf (holder mount ns) names the outside
 //     machine as upstream resolver.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, isRoot, REPO, run, sh, type Netns, type RunResult } from './sandbox.js';
@@ -259,12 +259,44 @@ export class PodmanHost {
     return out.sort();
   }
 
+  /**
+   * A rootless Podman (uid 65534, single-uid mapping: no /etc/subuid entry is
+   * needed) in the same host netns, with its own storage and config under the
+   * temp dir. Podman 4.3.1 runs the backend with --rootless=true inside its
+   * rootless-netns (slirp4netns) for bridge networks.
+   */
+  rootless(): RootlessPodman {
+    if (!this.rootlessPodman) this.rootlessPodman = new RootlessPodman(this);
+    return this.rootlessPodman;
+  }
+  private rootlessPodman: RootlessPodman | undefined;
+
+  /** Processes anywhere whose command line mentions this host's temp dir (rootless helpers live outside the host netns). */
+  processesUsingDir(): ProcInfo[] {
+    const out: ProcInfo[] = [];
+    for (const ent of readdirSync('/proc')) {
+      if (!/^\d+$/.test(ent) || Number(ent) === this.holderPid) continue;
+      try {
+        const cmdline = readFileSync(`/proc/${ent}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        if (!cmdline.includes(this.dir)) continue;
+        out.push({ pid: Number(ent), comm: readFileSync(`/proc/${ent}/comm`, 'utf8').trim(), cmdline });
+      } catch {
+        // the process exited while we looked
+      }
+    }
+    return out;
+  }
+
   /** Removes every container and network, stops the holder, deletes the namespaces and the temp dir. */
   async destroy(): Promise<void> {
+    if (this.rootlessPodman) {
+      this.rootlessPodman.podman(['rm', '-af', '-t0'], { timeoutMs: 120_000 });
+      this.rootlessPodman.podman(['network', 'prune', '-f']);
+    }
     this.podman(['rm', '-af', '-t0'], { timeoutMs: 120_000 });
     this.podman(['network', 'prune', '-f']);
-    // Anything podman left behind in our host netns was started on our behalf.
-    for (const p of this.hostProcesses()) {
+    // Anything podman left behind in our host netns or under our temp dir was started on our behalf.
+    for (const p of [...this.hostProcesses(), ...this.processesUsingDir()]) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
@@ -397,7 +429,7 @@ function buildImageTar(dir: string): string {
   writeFileSync(join(root, 'www/cgi-bin/ip'), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\necho "$REMOTE_ADDR"\n');
   chmodSync(join(root, 'www/cgi-bin/ip'), 0o755);
   chmodSync(join(root, 'tmp'), 0o1777);
-  const tar = join(dir, 'busybox.tar');
+  const tar = join(dir, 'busybox.tar'); // kept: a rootless Podman imports it too
   sh('tar', ['-C', root, '-cf', tar, '.']);
   rmSync(root, { recursive: true, force: true });
   return tar;
@@ -412,4 +444,52 @@ export async function waitFor<T>(fn: () => T, ms = 10_000, stepMs = 100): Promis
     v = fn();
   }
   return v;
+}
+
+export class RootlessPodman {
+  static readonly UID = 65534;
+  readonly dir: string;
+  private readonly env: string[];
+  constructor(private readonly ph: PodmanHost) {
+    this.dir = join(ph.dir, 'rootless');
+    const uid = RootlessPodman.UID;
+    chmodSync(ph.dir, 0o755); // mkdtemp made it 0700
+    for (const d of ['home', 'xdg', 'storage', 'runroot', 'tmp', 'netconf']) {
+      mkdirSync(join(this.dir, d), { recursive: true });
+      chownSync(join(this.dir, d), uid, uid);
+    }
+    chmodSync(join(this.dir, 'xdg'), 0o700);
+    writeFileSync(join(this.dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${join(this.dir, 'storage')}"\nrunroot = "${join(this.dir, 'runroot')}"\n`);
+    const conf = readFileSync(String(ph.env.CONTAINERS_CONF), 'utf8')
+      .replace(/^tmp_dir = .*$/m, `tmp_dir = "${join(this.dir, 'tmp')}"`)
+      .replace(/^network_config_dir = .*$/m, `network_config_dir = "${join(this.dir, 'netconf')}"`);
+    writeFileSync(join(this.dir, 'containers.conf'), conf);
+    this.env = [
+      `HOME=${join(this.dir, 'home')}`,
+      `XDG_RUNTIME_DIR=${join(this.dir, 'xdg')}`,
+      `CONTAINERS_CONF=${join(this.dir, 'containers.conf')}`,
+      `CONTAINERS_STORAGE_CONF=${join(this.dir, 'storage.conf')}`,
+      `CONTAINERS_REGISTRIES_CONF=${String(ph.env.CONTAINERS_REGISTRIES_CONF)}`,
+      `PATH=${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      'DBUS_SYSTEM_BUS_ADDRESS=',
+    ];
+    this.ok(['import', join(ph.dir, 'busybox.tar'), IMAGE]);
+  }
+
+  podman(args: readonly string[], opts: { timeoutMs?: number } = {}): PodmanResult {
+    const r = this.ph.inHost('setpriv', [`--reuid=${RootlessPodman.UID}`, `--regid=${RootlessPodman.UID}`, '--clear-groups', 'env', '-i', ...this.env, 'podman', ...args], {
+      timeoutMs: opts.timeoutMs ?? 90_000,
+    });
+    return { ...r, cmd: `podman (rootless) ${args.join(' ')}` };
+  }
+
+  ok(args: readonly string[]): string {
+    const r = this.podman(args);
+    if (r.code !== 0) throw new Error(`${r.cmd} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+    return r.stdout.trim();
+  }
+
+  exec(ctr: string, script: string): PodmanResult {
+    return this.podman(['exec', ctr, 'sh', '-c', script], { timeoutMs: 30_000 });
+  }
 }
