@@ -148,14 +148,22 @@ export class Forwarder {
     socket.on('error', () => {
       /* an unreachable upstream: the sweep moves on to the next one */
     });
-    socket.bind(0);
+    socket.bind(0, () => {
+      try {
+        // replies arrive in bursts under load; dropping them here would cost a retransmit each
+        socket.setRecvBufferSize(4 * 1024 * 1024);
+      } catch {
+        /* capped by net.core.rmem_max */
+      }
+    });
     socket.unref();
     this.sockets.set(server, pool);
     return pool;
   }
 
   private sendNext(p: Pending, now: number): void {
-    if (p.sent >= MAX_SENDS) {
+    // each upstream is asked at most twice: more retransmits would only multiply the load on a busy one
+    if (p.sent >= Math.min(MAX_SENDS, 2 * p.servers.length)) {
       p.nextAt = Infinity;
       return;
     }
