@@ -130,6 +130,8 @@ describe('e2e: lifecycle, load and failures', { skip }, () => {
     assert.ok(ph.dnsDaemons().length >= 1, 'a new DNS daemon was started');
     await expectResolves(ph, 'f4', 'f1', [ctrV4(ph, 'f1')]);
     await expectResolves(ph, 'f1', 'f4', [ctrV4(ph, 'f4')]);
+    // teardown with the DNS server dead again must still succeed and clean up
+    for (const p of ph.dnsDaemons()) process.kill(p.pid, 'SIGKILL');
     ph.ok(['rm', '-af', '-t0']);
     ph.ok(['network', 'rm', 'fnet']);
     await assertClean('10.63.0.', 8083);
