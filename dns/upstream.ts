@@ -48,6 +48,8 @@ interface Pool {
   /** canonical text of `server`, as the kernel reports a reply's source */
   address: string;
   pending: Map<number, Pending>;
+  /** packets waiting for the socket to be connected (only right after it was created) */
+  queue: Buffer[] | undefined;
 }
 
 const MAX_SENDS = 4;
@@ -143,18 +145,22 @@ export class Forwarder {
       }
     }
     const socket = createSocket({ type: server.includes(':') ? 'udp6' : 'udp4' });
-    const pool: Pool = { socket, server, address: canonicalIp(server.split('%')[0]!) ?? server, pending: new Map() };
+    const pool: Pool = { socket, server, address: canonicalIp(server.split('%')[0]!) ?? server, pending: new Map(), queue: [] };
     socket.on('message', (msg, rinfo) => this.onReply(pool, msg, rinfo.address, rinfo.port));
     socket.on('error', () => {
-      /* an unreachable upstream: the sweep moves on to the next one */
+      /* an unreachable upstream (ICMP errors arrive on connected sockets): the sweep moves on */
     });
-    socket.bind(0, () => {
+    // connected: the kernel keeps the route (cheaper sends) and drops datagrams from anyone else
+    socket.connect(this.port, server, () => {
       try {
         // replies arrive in bursts under load; dropping them here would cost a retransmit each
         socket.setRecvBufferSize(4 * 1024 * 1024);
       } catch {
         /* capped by net.core.rmem_max */
       }
+      const queued = pool.queue ?? [];
+      pool.queue = undefined;
+      for (const b of queued) socket.send(b);
     });
     socket.unref();
     this.sockets.set(server, pool);
@@ -172,7 +178,9 @@ export class Forwarder {
     p.sent++;
     p.asked |= 1 << i;
     p.nextAt = now + this.staggerMs;
-    p.pools[i]!.socket.send(p.packet, this.port, p.servers[i]!);
+    const pool = p.pools[i]!;
+    if (pool.queue) pool.queue.push(p.packet);
+    else pool.socket.send(p.packet);
   }
 
   private onReply(pool: Pool, msg: Buffer, address: string, port: number): void {
