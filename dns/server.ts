@@ -283,7 +283,7 @@ function bindUdp(ip: string, port: number): Promise<UdpSocket> {
   return retryAddrNotAvail(
     () =>
       new Promise<UdpSocket>((resolve, reject) => {
-        const s = createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', ipv6Only: ip.includes(':') });
+        const s = createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', ipv6Only: ip.includes(':'), lookup: literalLookup });
         s.once('error', (e) => {
           s.close();
           reject(new Error(`failed to bind udp listener on ${fmtAddr(ip, port)}: ${errText(e, 'udp', ip, port)}`, { cause: e }));
@@ -300,6 +300,14 @@ function bindUdp(ip: string, port: number): Promise<UdpSocket> {
         });
       }),
   );
+}
+
+/**
+ * Replies go to the address the query came from, always an IP literal: skip
+ * dns.lookup (and the tick it defers each send by).
+ */
+function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, address.includes(':') ? 6 : 4);
 }
 
 /** A fresh IPv6 gateway may still be tentative (DAD) for a moment: retry briefly. */
