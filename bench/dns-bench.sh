@@ -14,7 +14,7 @@ if [ "${SKIFF_IN_SANDBOX:-}" != 1 ]; then exec scripts/in-sandbox.sh bash "$0" "
 
 DUR=${1:-5}
 RATE=${RATE:-10000}
-SKIFF_DNS=$PWD/${SKIFF_DIST_DIR:-dist}/skiff-dns.mjs
+SKIFF_DNS=$PWD/${SKIFF_DIST_DIR:-dist}/skiff-dns.cjs
 AARDVARK=${AARDVARK:-/usr/lib/podman/aardvark-dns}
 [ -f "$SKIFF_DNS" ] || { echo "no $SKIFF_DNS: build first (node scripts/build.mjs)" >&2; exit 1; }
 tag=$$

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const skiff = join(repo, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff.mjs');
+const skiff = join(repo, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff.cjs');
 const netavark = process.env.NETAVARK ?? '/usr/lib/podman/netavark';
 const iterations = Number(process.argv[2] ?? 15);
 const tag = randomBytes(3).toString('hex');

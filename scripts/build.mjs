@@ -2,7 +2,7 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
@@ -38,31 +38,43 @@ const stubMissing = {
 
 rmSync(process.env.SKIFF_DIST_DIR ?? 'dist', { recursive: true, force: true });
 
+const dist = process.env.SKIFF_DIST_DIR ?? 'dist';
+
+// One CommonJS bundle per entry point (dist/lib/<name>.cjs) behind a tiny
+// launcher (dist/<name>.cjs) that loads it through V8's code cache: see
+// src/cli/launcher.cjs. CommonJS because vm.Script's code cache only serves
+// scripts, and one file because every extra module costs a start-up.
 await build({
   plugins: process.env.SKIFF_STUB_MISSING === '1' ? [stubMissing] : [],
   define: {
     __SKIFF_VERSION__: JSON.stringify(pkg.version),
     __SKIFF_COMMIT__: JSON.stringify(commit),
     __SKIFF_BUILD_TIME__: JSON.stringify(new Date().toISOString()),
+    'import.meta.url': '__skiffImportMetaUrl',
   },
   entryPoints: entries,
-  outdir: process.env.SKIFF_DIST_DIR ?? 'dist',
-  outExtension: { '.js': '.mjs' },
+  outdir: join(dist, 'lib'),
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // pino is required lazily by src/lib/log.ts on the first logged line
+  // native code stays in node_modules; pino is required lazily by src/lib/log.ts on the first logged line
   external: ['netlink', 'koffi', 'pino'],
   sourcemap: 'linked',
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // esbuild's ESM output needs `require` for the CommonJS packages it inlines.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __skiffCreateRequire } from 'node:module'; const require = __skiffCreateRequire(import.meta.url);" },
+  banner: { js: "const __skiffImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// the bundles are executables too: skiff starts dist/skiff-dns.mjs directly
-for (const name of Object.keys(entries)) chmodSync(join(process.env.SKIFF_DIST_DIR ?? 'dist', `${name}.mjs`), 0o755);
+copyFileSync('src/cli/launcher.cjs', join(dist, 'launcher.cjs'));
+for (const name of Object.keys(entries)) {
+  const launcher = join(dist, `${name}.cjs`);
+  writeFileSync(
+    launcher,
+    `#!/usr/bin/env node\n'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', '${name}.cjs'));\n`,
+  );
+  // executables: the bin/ links point here, and skiff starts skiff-dns directly
+  chmodSync(launcher, 0o755);
+}

@@ -36,8 +36,8 @@ if [ "${SKIFF_IN_SANDBOX:-}" != 1 ]; then
   bash scripts/install.sh
   bold "Building Skiff (npm run build -> $DIST_DIR/)"
   SKIFF_DIST_DIR=$DIST_DIR npm run -s build
-  [ -f "$DIST/skiff.mjs" ] || die "$DIST/skiff.mjs was not built"
-  [ -f "$DIST/skiff-dns.mjs" ] || die "$DIST/skiff-dns.mjs was not built"
+  [ -f "$DIST/skiff.cjs" ] || die "$DIST/skiff.cjs was not built"
+  [ -f "$DIST/skiff-dns.cjs" ] || die "$DIST/skiff-dns.cjs was not built"
   exec scripts/in-sandbox.sh bash scripts/demo.sh "$@"
 fi
 
@@ -100,8 +100,8 @@ if [ "$DIST" = "$REPO/dist" ]; then
   BIN=$REPO/bin
 else
   BIN=$T/bin; mkdir -p "$BIN"
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v node)" "$DIST/skiff.mjs" > "$BIN/netavark"
-  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v node)" "$DIST/skiff-dns.mjs" > "$BIN/aardvark-dns"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v node)" "$DIST/skiff.cjs" > "$BIN/netavark"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v node)" "$DIST/skiff-dns.cjs" > "$BIN/aardvark-dns"
   chmod +x "$BIN/netavark" "$BIN/aardvark-dns"
 fi
 mkdir -p "$T"/{storage,runroot,tmp,netconf,root/bin,root/etc,root/www/cgi-bin}

@@ -34,8 +34,8 @@ export interface GlobalFlags {
 export function defaultDnsBinary(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const candidate of [
-    join(here, 'skiff-dns.mjs'),
-    join(here, '..', 'skiff-dns.mjs'),
+    // the bundle runs from dist/lib/; its launcher is dist/skiff-dns.cjs
+    join(here, '..', 'skiff-dns.cjs'),
     join(here, '..', 'bin', 'skiff-dns'),
     join(here, '..', '..', 'bin', 'skiff-dns'),
   ]) {

@@ -23,7 +23,7 @@ describe('e2e: podman network create + run', { skip }, () => {
     if (ph.backend === 'reference') {
       assert.ok(daemons.some((c) => c.includes('/usr/lib/podman/aardvark-dns')), daemons.join('\n'));
     } else {
-      assert.ok(daemons.some((c) => /skiff-dns\.mjs|bin\/aardvark-dns/.test(c) && !c.includes('/usr/lib/podman')), daemons.join('\n'));
+      assert.ok(daemons.some((c) => /skiff-dns\.cjs|bin\/aardvark-dns/.test(c) && !c.includes('/usr/lib/podman')), daemons.join('\n'));
       assert.match(ph.nftRuleset(), /table inet skiff/);
     }
     ph.ok(['rm', '-f', '-t0', 'probe1']);

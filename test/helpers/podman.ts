@@ -66,7 +66,7 @@ export function podmanSkip(): string | false {
   }
   const backend = e2eBackend();
   if (backend === 'reference' && !existsSync(join(REFERENCE_HELPERS, 'netavark'))) return `no netavark in ${REFERENCE_HELPERS}`;
-  if (backend === 'skiff' && !existsSync(join(DIST, 'skiff.mjs'))) return `${DIST}/skiff.mjs is not built (npm run build)`;
+  if (backend === 'skiff' && !existsSync(join(DIST, 'skiff.cjs'))) return `${DIST}/skiff.cjs is not built (npm run build)`;
   return false;
 }
 
@@ -363,7 +363,7 @@ function helperDir(dir: string, backend: Backend): string {
   if (DIST === join(REPO, 'dist')) return join(REPO, 'bin');
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
-  for (const [name, bundle] of [['netavark', 'skiff.mjs'], ['aardvark-dns', 'skiff-dns.mjs']] as const) {
+  for (const [name, bundle] of [['netavark', 'skiff.cjs'], ['aardvark-dns', 'skiff-dns.cjs']] as const) {
     writeFileSync(join(bin, name), `#!/bin/sh\nexec ${process.execPath} ${join(DIST, bundle)} "$@"\n`);
     chmodSync(join(bin, name), 0o755);
   }

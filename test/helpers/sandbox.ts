@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DIST = join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist');
-export const SKIFF = join(DIST, 'skiff.mjs');
-export const SKIFF_DNS = join(DIST, 'skiff-dns.mjs');
+export const SKIFF = join(DIST, 'skiff.cjs');
+export const SKIFF_DNS = join(DIST, 'skiff-dns.cjs');
 
 export const isRoot = process.getuid?.() === 0;
 /** Pass as `{ skip: needRoot }` to a test or describe. */

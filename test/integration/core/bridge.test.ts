@@ -238,7 +238,7 @@ describe('bridge driver', { skip: needRoot }, () => {
     const { spawn } = await import('node:child_process');
     const runAsync = (args: string[], input: unknown) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const p = spawn('ip', ['netns', 'exec', host.ns.name, process.execPath, join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff.mjs'), ...args]);
+        const p = spawn('ip', ['netns', 'exec', host.ns.name, process.execPath, join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff.cjs'), ...args]);
         let out = '';
         p.stdout.on('data', (b: Buffer) => (out += b.toString()));
         p.on('close', (code) => resolve({ code, out }));

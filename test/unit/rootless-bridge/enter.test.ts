@@ -46,11 +46,11 @@ describe('command lines', () => {
     assert.deepEqual(inNetnsArgv(7, 9, ['ip', 'link']), ['nsenter', ['--preserve-credentials', '--user=/proc/7/ns/user', '--net=/proc/9/ns/net', '--', 'ip', 'link']]);
   });
   it('re-runs skiff in a private mount namespace with the netns resolv.conf', () => {
-    const [cmd, args] = enterArgv(7, 9, '/run/user/1000/skiff/rootless-netns/resolv.conf', ['node', 'skiff.mjs', 'setup', '/proc/5/ns/net']);
+    const [cmd, args] = enterArgv(7, 9, '/run/user/1000/skiff/rootless-netns/resolv.conf', ['node', 'skiff.cjs', 'setup', '/proc/5/ns/net']);
     assert.equal(cmd, 'nsenter');
     const i = args.indexOf('unshare');
     assert.deepEqual(args.slice(i, i + 6), ['unshare', '--mount', '--propagation', 'private', '--', 'sh']);
-    assert.deepEqual(args.slice(-5), ['/run/user/1000/skiff/rootless-netns/resolv.conf', 'node', 'skiff.mjs', 'setup', '/proc/5/ns/net']);
+    assert.deepEqual(args.slice(-5), ['/run/user/1000/skiff/rootless-netns/resolv.conf', 'node', 'skiff.cjs', 'setup', '/proc/5/ns/net']);
     assert.match(args[i + 7]!, /mount --bind "\$0" \/etc\/resolv\.conf/);
   });
 });
