@@ -4,6 +4,7 @@
 // kept on the objects (plugins get the network as sent) but never required.
 // zod/mini: the full zod build costs ~40 ms of start-up on every `skiff setup`.
 import * as z from 'zod/mini';
+import './zod-locale.js';
 import { portMappingSchema, type PortMapping } from './port-mapping.js';
 import { parseCidr, parseIp, parseMac, cidrContains, cidrsOverlap, type Cidr } from './ip.js';
 

@@ -2,6 +2,7 @@
 // (firewall DNAT) and `skiff rootless` (pasta/slirp4netns forwards).
 // zod/mini: the full zod build costs ~40 ms of start-up on every `skiff setup`.
 import * as z from 'zod/mini';
+import './zod-locale.js';
 
 const u16 = () => z.int().check(z.minimum(0), z.maximum(65535));
 
