@@ -143,7 +143,8 @@ export class BridgeWorld {
   async client(port: number, proto: 'TCP' | 'UDP' | 'TCP6' = 'TCP'): Promise<string> {
     const target = proto === 'TCP6' ? `TCP6:[${HOST_IP6}]:${port},bind=[${CLIENT_IP6}]` : `${proto}:${HOST_IP}:${port},bind=${CLIENT_IP}`;
     let last: RunResult | undefined;
-    for (let i = 0; i < 30; i++) {
+    // up to ~10 s: on a loaded host the server and pasta's first v6 forward can take a while
+    for (let i = 0; i < 60; i++) {
       last = this.outside.run('socat', ['-T3', '-', target], { input: 'x\n', timeoutMs: 10_000 });
       if (last.stdout.includes('peer=')) return last.stdout;
       await sleep(100);
