@@ -212,8 +212,9 @@ export async function rootlessTeardown(netnsArg: string, appEnv: AppEnv = {}): P
     // keep the state when the helper could not be stopped, so a retry finds it
     if (errors.length === 0) {
       try {
+        // the lock file stays: removing it while held would let a waiter and a
+        // newcomer lock two different inodes (an empty file on a tmpfs is cheap)
         removeState(p);
-        removeFile(p.lock);
       } catch (e) {
         errors.push(toError(e));
       }
