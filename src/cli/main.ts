@@ -45,9 +45,15 @@ usage errors exit 2. Logs go to stderr only.`,
     .command('setup')
     .description('attach the container namespace to the networks in the JSON input; prints the StatusBlock map')
     .argument('<netns>', 'path of the container network namespace, e.g. /run/netns/netns-…')
-    .action(async (netns: string) => {
+    .option('--dry-run', 'print the plan (links, addresses, routes, sysctls, DNS entries, nftables batches) and change nothing')
+    .action(async (netns: string, o: { dryRun?: boolean }) => {
       const ctx = context();
       const input = io.readInput(program.opts<{ file?: string }>().file);
+      if (o.dryRun) {
+        const { dryRunSetup } = await import('../core/dry-run.js');
+        io.stdout(JSON.stringify(await dryRunSetup(ctx, input), null, 2) + '\n');
+        return;
+      }
       // a plain user: run inside Skiff's rootless netns (loaded only then)
       if (ctx.rootless && (await enterRootless(program, 'setup', netns, input))) return;
       const { setup } = await import('../core/setup.js');
