@@ -9,7 +9,8 @@ import { closeInheritedFds } from './fds.js';
 import { listenForReady, READY_ENV } from './readiness.js';
 import { runDaemon } from './daemon.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../src/lib/version.js';
+import { BUILD_TIME, COMMIT, VERSION } from '../src/lib/version.js';
 const CHILD_ENV = 'SKIFF_DNS_CHILD';
 const START_TIMEOUT_MS = 30_000;
 
@@ -58,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'version') {
-    process.stdout.write(JSON.stringify({ version: VERSION, commit: '', build_time: '', target: `${process.arch}-linux` }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ version: VERSION, commit: COMMIT, build_time: BUILD_TIME, target: `${process.arch}-${process.platform}` }, null, 2) + '\n');
     return 0;
   }
   if (process.env[CHILD_ENV] !== '1') return startDetached(argv);

@@ -5,7 +5,7 @@ import { errorMessage, SkiffError } from '../lib/errors.js';
 import { createLog } from '../lib/log.js';
 import { buildContext, requireConfigDir, type Context, type GlobalFlags } from '../core/context.js';
 import { processIo, type Io } from './io.js';
-import { BUILD_TIME, COMMIT, VERSION } from './version.js';
+import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
 import { registerRootless } from './commands/rootless.js';
 
 function collect(value: string, previous: string[] = []): string[] {
