@@ -11,7 +11,7 @@ import type { PortMapping } from '../../configs/port-mapping.js';
 import { SkiffError } from '../lib/errors.js';
 import { run, type ExecResult } from '../lib/exec.js';
 import { createLog } from '../lib/log.js';
-import { parseIp, parseNet } from '../core/create/addr.js';
+import { parseCidr, parseIp } from '../../configs/ip.js';
 
 const log = createLog('plugin');
 
@@ -54,7 +54,7 @@ export interface PluginExecInput {
 }
 
 const ipText = z.string().check(z.refine((s) => parseIp(s) !== undefined, { error: (i) => `invalid IP address ${JSON.stringify(i.input)}` }));
-const cidrText = z.string().check(z.refine((s) => parseNet(s) !== undefined, { error: (i) => `invalid address/prefix ${JSON.stringify(i.input)}` }));
+const cidrText = z.string().check(z.refine((s) => parseCidr(s) !== undefined, { error: (i) => `invalid address/prefix ${JSON.stringify(i.input)}` }));
 
 /** StatusBlock as a plugin must print it from `setup` (contract §1.6). */
 export const pluginStatusBlockSchema = z.object({

@@ -1,6 +1,7 @@
 // Address math for `create`, on ip-address. Addresses are bigints so that
 // pool walking, containment and ordering are plain integer comparisons.
 import { Address4, Address6 } from 'ip-address';
+import { parseCidr, parseIp as parseIpText } from '../../../configs/ip.js';
 
 export type Family = 4 | 6;
 
@@ -19,32 +20,25 @@ export interface Net {
   addr: bigint;
 }
 
-const V4_DOTTED = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 export function bits(family: Family): number {
   return family === 4 ? 32 : 128;
 }
 
-/** Parses a plain IP address (no prefix, no zone); undefined when it is not one. */
+function toBigInt(family: Family, canonical: string): bigint {
+  return family === 4 ? new Address4(canonical).bigInt() : new Address6(canonical).bigInt();
+}
+
+/** Parses a plain IP address (no prefix, no zone); undefined when it is not one. Same grammar as every other schema. */
 export function parseIp(text: string): Ip | undefined {
-  if (V4_DOTTED.test(text)) {
-    if (!Address4.isValid(text) || text.split('.').some((o) => Number(o) > 255)) return undefined;
-    return { family: 4, value: new Address4(text).bigInt() };
-  }
-  if (!text.includes(':') || text.includes('%') || text.includes('/') || !Address6.isValid(text)) return undefined;
-  return { family: 6, value: new Address6(text).bigInt() };
+  const ip = parseIpText(text);
+  return ip && { family: ip.family, value: toBigInt(ip.family, ip.address) };
 }
 
 /** Parses "addr/prefix" (host bits allowed, as Rust's IpNet does). */
 export function parseNet(text: string): Net | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0) return undefined;
-  const ip = parseIp(text.slice(0, slash));
-  const prefixText = text.slice(slash + 1);
-  if (!ip || !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
-  if (prefix > bits(ip.family)) return undefined;
-  return { family: ip.family, network: ip.value & mask(ip.family, prefix), prefix, addr: ip.value };
+  const c = parseCidr(text);
+  if (!c) return undefined;
+  return { family: c.family, network: toBigInt(c.family, c.network), prefix: c.prefix, addr: parseIp(text.slice(0, text.indexOf('/')))!.value };
 }
 
 export function mask(family: Family, prefix: number): bigint {
