@@ -2,7 +2,7 @@
 // creates has a unique name and is deleted by name; nothing here touches the
 // machine's own namespace. Run tests through scripts/in-sandbox.sh (test.sh
 // does) so that /run and /etc/resolv.conf are private too.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -86,4 +86,14 @@ export function createNetns(prefix = 'sk'): Netns {
  */
 export function skiff(host: Netns, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
   return host.run(process.execPath, [SKIFF, ...args], { input: opts.input, env: { ...process.env, ...opts.env } });
+}
+
+/** SIGKILLs the children a test spawned (newest first) and waits for each to exit. Only our own PIDs. */
+export async function killChildren(children: ChildProcess[]): Promise<void> {
+  for (const c of [...children].reverse()) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
+    }
+  }
 }

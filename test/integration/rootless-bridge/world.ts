@@ -5,8 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SKIFF, createNetns, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { SKIFF, createNetns, killChildren, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { readProcStat } from '../../../src/rootless/proc.js';
+import type { netnsStatus } from '../../../src/rootless/netns/app.js';
 import { CLIENT_IP, CLIENT_IP6, GW_IP, GW_IP6, HOST_IP, HOST_IP6, ensureUser } from '../rootless/world.js';
 
 export { CLIENT_IP, CLIENT_IP6, GW_IP, HOST_IP, HOST_IP6 };
@@ -19,17 +20,8 @@ export const alive = (pid: number): boolean => {
   return st !== undefined && st.state !== 'Z';
 };
 
-export interface Status {
-  running: boolean;
-  backend?: string;
-  userns?: string;
-  netns?: string;
-  pause_pid?: number;
-  holder_pid?: number;
-  conn_pid?: number;
-  dns_servers?: string[];
-  ref_count?: number;
-}
+/** What `skiff rootless netns ensure|status` prints. */
+export type Status = Partial<ReturnType<typeof netnsStatus>> & { running: boolean };
 
 export class BridgeWorld {
   readonly ids: { uid: number; gid: number };
@@ -182,12 +174,7 @@ export class BridgeWorld {
   async destroy(): Promise<void> {
     // a failed test must not leak helpers: tear down what may be left, then kill our own children
     this.skiff(['rootless', 'netns', 'destroy', '--force']);
-    for (const c of this.spawned.reverse()) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGKILL');
-        await new Promise((r) => c.once('exit', r));
-      }
-    }
+    await killChildren(this.spawned);
     this.host.destroy();
     this.outside.destroy();
     for (const d of [this.state, this.podmanState, this.resolv]) spawnSync('rm', ['-rf', d]);

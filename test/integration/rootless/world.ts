@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, chownSync, existsSync, readlinkSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SKIFF, createNetns, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { SKIFF, createNetns, killChildren, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 
 export const USER = 'skifftest';
 export const HOST_IP = '10.77.0.1';
@@ -151,12 +151,7 @@ export class World {
     // a test that failed between setup and teardown would leave its helper running:
     // slirp4netns holds the namespace open and does not exit by itself
     if (this.cpid) this.skiff(['teardown', `/proc/${this.cpid}/ns/net`]);
-    for (const c of this.spawned.reverse()) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGKILL');
-        await new Promise((r) => c.once('exit', r));
-      }
-    }
+    await killChildren(this.spawned);
     this.host.destroy();
     this.outside.destroy();
     spawnSync('rm', ['-rf', this.stateDir]);
