@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Runs a command in a private mount namespace with its own /run (tmpfs) and its
-# own /etc/resolv.conf, so tests can `ip netns add`, write state under /run and
-# point DNS upstreams at stub servers without touching the machine's files.
-# Network namespaces are still created by the tests themselves.
+# Runs a command in a private mount namespace with its own /run (tmpfs), its
+# own /etc/resolv.conf and its own /dev/net/tun, so tests can `ip netns add`,
+# write state under /run and point DNS upstreams at stub servers without
+# touching the machine's files. Network namespaces are still created by the
+# tests themselves.
+#
+# /dev/net/tun: a fresh machine has it at mode 0600, so unprivileged pasta and
+# slirp4netns (rootless tests) could not open it. Rather than depend on (or
+# change) the machine's node, the sandbox gets its own: a 0666 `c 10 200` node
+# in a private tmpfs mounted over /dev/net.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
   exec "$@"   # not root: integration tests skip themselves; unit tests need nothing
@@ -14,4 +20,10 @@ exec unshare --mount --propagation private -- env SKIFF_IN_SANDBOX=1 bash -c '
   mkdir -p /run/lock /run/netns /run/user
   printf "# skiff test sandbox: no upstream resolver\nnameserver 192.0.2.53\n" > /run/skiff-resolv.conf
   mount --bind /run/skiff-resolv.conf /etc/resolv.conf
+  if [ -d /dev/net ]; then
+    mkdir -p /run/skiff-dev-net
+    mount -t tmpfs -o mode=755 skiff-dev-net /run/skiff-dev-net
+    mknod -m 666 /run/skiff-dev-net/tun c 10 200
+    mount --bind /run/skiff-dev-net /dev/net
+  fi
   exec "$@"' bash "$@"

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${SKIFF_SKIP_INSTALL:-}" ] || bash scripts/install.sh
+# One clear line naming whatever is missing, before anything runs.
+bash scripts/check-prereqs.sh
 # Type errors fail the run; SKIFF_ALLOW_TYPE_ERRORS=1 keeps going (tsc still emits) while developing.
 # SKIFF_BUILD_DIR / SKIFF_DIST_DIR let several developers build side by side.
 build_dir=${SKIFF_BUILD_DIR:-build}

@@ -3,7 +3,7 @@
 // that the unprivileged user skifftest creates with its own user namespace.
 // Everything is created here and destroyed by name or by the PIDs we spawned.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, chownSync, existsSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, chownSync, existsSync, readlinkSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SKIFF, createNetns, killChildren, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 
@@ -17,13 +17,18 @@ export const CLIENT_IP6 = '2001:db8:77::3';
 // The real bundle when scripts/test.sh built it; else the test-only entry (same command group).
 const ENTRY = existsSync(SKIFF) ? SKIFF : join(import.meta.dirname, 'cli-entry.js');
 
-/** Creates the test user when missing and lets unprivileged users open the tun device (as distributions do). */
+/**
+ * Creates the test user when missing. The tun device must be usable by that user: scripts/in-sandbox.sh gives
+ * the sandbox its own 0666 node over /dev/net, so the machine's node (0600 on a fresh machine) is never changed.
+ */
 export function ensureUser(): { uid: number; gid: number } {
   if (spawnSync('id', ['-u', USER]).status !== 0) {
     const r = spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
     if (r.status !== 0 && spawnSync('id', ['-u', USER]).status !== 0) throw new Error(`useradd ${USER}: ${r.stderr}`);
   }
-  chmodSync('/dev/net/tun', 0o666);
+  if ((statSync('/dev/net/tun').mode & 0o006) !== 0o006) {
+    throw new Error('/dev/net/tun is not usable by unprivileged users here: run the tests through scripts/in-sandbox.sh (it mounts its own 0666 node)');
+  }
   const id = (flag: string): number => Number(spawnSync('id', [flag, USER], { encoding: 'utf8' }).stdout.trim());
   return { uid: id('-u'), gid: id('-g') };
 }
