@@ -3,15 +3,16 @@
 // DNS server serves them. Every change happens under <configDir>/aardvark.lock
 // with atomic file replacement, so concurrent setups never lose each other's
 // lines; `commitDnsEntries` returns only when the server serves the new names.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileNameFor, serializeContainer, serializeHeader } from '../../configs/aardvark-config.js';
+import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../configs/aardvark-config.js';
+import { removeFile } from '../lib/atomic-write.js';
 import { ConfigError, SkiffError, errorMessage } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
 import { createLog, type Log } from '../lib/log.js';
 import { addLines, removeLines, setNetworkServers } from './entries.js';
 import { dirDigest, putFile, readOptional } from './files.js';
-import { inOtherNetns, readPid, servesDir, signal, startServer, waitLoaded } from './process.js';
+import { exited, inOtherNetns, readPid, servesDir, signal, startServer, stopServer, waitLoaded } from './process.js';
 
 export interface DnsContext {
   /** the --config dir; files go to <configDir>/aardvark-dns */
@@ -37,6 +38,8 @@ export interface DnsContainerEntry {
 }
 
 const CONFIRM_TIMEOUT_MS = 5000;
+/** How long a server that lost its last network gets to exit on SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 800;
 let log: Log | undefined;
 const logger = (): Log => (log ??= createLog('skiff'));
 
@@ -83,7 +86,12 @@ export async function commitDnsEntries(ctx: DnsContext, entries: DnsContainerEnt
   });
 }
 
-/** Removes the container's lines (and files left with only a header), then tells the server. */
+/**
+ * Removes the container's lines (and files left with only a header), then
+ * tells the server. When no network file is left, the server is stopped here
+ * and gone when this returns: a server left to notice that on its own
+ * outlives the last container by however long that takes.
+ */
 export async function removeDnsEntries(ctx: DnsContext, containerId: string, networks: { name: string; internal: boolean }[]): Promise<void> {
   const dir = dnsDir(ctx);
   if (networks.length === 0 || !existsSync(dir)) return;
@@ -96,8 +104,37 @@ export async function removeDnsEntries(ctx: DnsContext, containerId: string, net
       putFile(dir, file, removeLines(content, containerId));
       changed = true;
     }
-    if (changed) await serveCurrent(ctx, dir, false);
+    if (!changed) return;
+    if (hasNetworks(dir)) await serveCurrent(ctx, dir, false);
+    else await stopIdleServer(dir);
   });
+}
+
+function hasNetworks(dir: string): boolean {
+  try {
+    return readdirSync(dir).some(isConfigFileName);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The last network file is gone: stop the server (SIGTERM, SIGKILL after
+ * STOP_GRACE_MS) and remove what it would have removed on a clean exit.
+ * Only a process that is a DNS server for this dir is ever signalled.
+ */
+async function stopIdleServer(dir: string): Promise<void> {
+  const pid = readPid(dir);
+  if (pid !== undefined && !exited(pid) && servesDir(pid, dir)) {
+    logger().debug(`no network left, stopping dns server ${pid}`);
+    await stopServer(pid, STOP_GRACE_MS);
+  }
+  // a clean exit removes these; a killed or crashed server leaves them behind
+  if (pid !== undefined && exited(pid)) {
+    if (readPid(dir) === pid) removeFile(join(dir, PID_FILE));
+    const loaded = loadedFilePath(dir);
+    if (readOptional(loaded)?.startsWith(`${pid} `)) removeFile(loaded);
+  }
 }
 
 /** `update`: rewrites the network's DNS servers. A missing file is success; SIGHUP only when servers is non-empty. */
@@ -140,8 +177,8 @@ export function checkDnsLoop(entries: DnsContainerEntry[], gateways: string[]): 
  */
 async function serveCurrent(ctx: DnsContext, dir: string, mayStart: boolean): Promise<void> {
   let pid = readPid(dir);
-  if (pid !== undefined && (!signal(pid, 0) || !servesDir(pid, dir))) {
-    if (signal(pid, 0)) logger().warn(`stale ${dir}/aardvark.pid names pid ${pid}, which is not a dns server for it; starting one`);
+  if (pid !== undefined && (exited(pid) || !servesDir(pid, dir))) {
+    if (!exited(pid)) logger().warn(`stale ${dir}/aardvark.pid names pid ${pid}, which is not a dns server for it; starting one`);
     pid = undefined;
   }
   if (pid !== undefined && inOtherNetns(pid)) {
@@ -172,6 +209,5 @@ async function serveCurrent(ctx: DnsContext, dir: string, mayStart: boolean): Pr
 }
 
 async function stop(pid: number): Promise<void> {
-  if (!signal(pid, 'SIGTERM')) return;
-  for (let i = 0; i < 100 && signal(pid, 0); i++) await new Promise((r) => setTimeout(r, 20));
+  await stopServer(pid, 2000);
 }

@@ -28,6 +28,45 @@ export function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
 }
 
 /**
+ * True when `pid` has exited: gone, or a zombie its parent has not reaped yet.
+ * The server is an orphan, so its parent is init (or a subreaper), which may
+ * reap late; kill(pid, 0) still succeeds on a zombie, so it cannot tell.
+ */
+export function exited(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
+}
+
+/** Resolves true once `pid` has exited, false after `ms`. */
+export async function waitExited(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  let delay = 2;
+  while (!exited(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 20);
+  }
+  return true;
+}
+
+/**
+ * Stops a server: SIGTERM, then SIGKILL if it has not exited within
+ * `graceMs`. Resolves once it has exited (or after a last short wait).
+ */
+export async function stopServer(pid: number, graceMs: number): Promise<void> {
+  if (!signal(pid, 'SIGTERM')) return;
+  if (await waitExited(pid, graceMs)) return;
+  if (signal(pid, 'SIGKILL')) await waitExited(pid, 500);
+}
+
+/**
  * True when `pid` is a DNS server for `dir` (its command line names the dir,
  * as both skiff-dns and aardvark-dns are started with `--config <dir>`). A pid
  * file left by a crashed server may name an unrelated process by now: that
@@ -92,7 +131,7 @@ export async function waitLoaded(dir: string, pid: number, digest: string, timeo
     } catch {
       cur = undefined;
     }
-    if (!signal(pid, 0)) return 'dead';
+    if (exited(pid)) return 'dead';
     if (!cur || cur.pid !== pid) return 'ok'; // not a confirming server
     if (cur.digest === digest) return 'ok';
     if (Date.now() - started > timeoutMs) return 'timeout';

@@ -66,11 +66,12 @@ export class DnsLab {
     }
   }
 
+  /** Running: a zombie (exited, not yet reaped by init, which may take seconds here) counts as gone. */
   alive(pid = this.pid()): boolean {
     if (!pid) return false;
     try {
-      process.kill(pid, 0);
-      return true;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return !'ZX'.includes(stat.charAt(stat.lastIndexOf(')') + 2));
     } catch {
       return false;
     }
