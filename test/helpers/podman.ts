@@ -24,6 +24,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, isRoot, REPO, run, sh, type Netns, type RunResult } from './sandbox.js';
+export { waitFor } from './sandbox.js'; // e2e files import it from here
 
 export type Backend = 'reference' | 'skiff';
 
@@ -433,17 +434,6 @@ function buildImageTar(dir: string): string {
   sh('tar', ['-C', root, '-cf', tar, '.']);
   rmSync(root, { recursive: true, force: true });
   return tar;
-}
-
-/** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
-export async function waitFor<T>(fn: () => T, ms = 10_000, stepMs = 100): Promise<T> {
-  const end = Date.now() + ms;
-  let v = fn();
-  while (!v && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, stepMs));
-    v = fn();
-  }
-  return v;
 }
 
 export class RootlessPodman {

@@ -97,3 +97,14 @@ export async function killChildren(children: ChildProcess[]): Promise<void> {
     }
   }
 }
+
+/** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
+export async function waitFor<T>(fn: () => T, ms = 10_000, stepMs = 100): Promise<T> {
+  const end = Date.now() + ms;
+  let v = fn();
+  while (!v && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    v = fn();
+  }
+  return v;
+}

@@ -197,8 +197,6 @@ describe('nftables driver with real packets', { skip: needRoot, concurrency: fal
     if (HAVE_IPTABLES) assert.match(lab.host.sh('iptables-nft', ['-S', 'FORWARD']), /-m mark --mark 0x1000000\/0x1000000 .*-j ACCEPT/);
   });
 
-  it('sctp packets', { skip: existsSync('/proc/sys/net/sctp') ? 'no SCTP client here; sctp rules are covered by the golden tests' : 'this kernel has no SCTP; sctp rules are covered by the golden tests' }, () => {});
-
   it('teardown removes exactly the container, then the networks leave no trace', () => {
     lab.fw('teardown-ports', { ...c1Ports, portMappings: [] }); // saved state decides what goes
     assert.equal(lab.talk(lab.out, 'tcp', '192.0.2.1', 8080), undefined);

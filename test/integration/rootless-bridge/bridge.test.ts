@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SKIFF, needRoot, run, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { SKIFF, killChildren, needRoot, run, uniq, waitFor, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
 import { Address6 } from 'ip-address';
 import { BridgeWorld, CLIENT_IP, CLIENT_IP6, HOST_IP, UPSTREAM_ANSWER, alive, sleep, type Status } from './world.js';
@@ -233,7 +233,7 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     assert.match(reply, new RegExp(`peer=${CLIENT_IP.replaceAll('.', '\\.')}$`, 'm'));
     // pasta killed behind our back: the next setup restarts it for the same netns, web keeps its network
     process.kill(s.conn_pid!, 'SIGKILL');
-    await sleep(100);
+    assert.equal(await waitFor(() => !alive(s.conn_pid!), 5_000, 10), true, 'pasta is gone before the next setup');
     const cli = JSON.stringify(options('cli', [{ net: NET_A, ips: ['10.89.7.3'] }]));
     json(skiff(['--rootless', 'true', 'setup', `/proc/${ctr.cli}/ns/net`], cli), 'setup after pasta died');
     const r = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
@@ -255,8 +255,8 @@ describe('rootless bridge network (skifftest in a throwaway host namespace)', { 
     const before = json<Status>(skiff(['rootless', 'netns', 'status']), 'status');
     assert.equal(before.ref_count, 0);
     assert.equal(json<{ stopped: number[] }>(skiff(['rootless', 'netns', 'destroy']), 'destroy').stopped.includes(st.pause_pid!), true);
-    for (const c of w.spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await sleep(200);
+    await killChildren(w.spawned);
+    await waitFor(() => [...seen].every((pid) => !alive(pid)), 5_000, 20);
     for (const pid of seen) assert.ok(!alive(pid), `helper ${pid} is gone`);
     assert.deepEqual(await BridgeWorld.leftIn(netnsInos), [], 'no process holds the rootless netns');
   });

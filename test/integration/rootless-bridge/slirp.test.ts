@@ -7,9 +7,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { needRoot, uniq, type RunResult } from '../../helpers/sandbox.js';
+import { killChildren, needRoot, uniq, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
-import { BridgeWorld, UPSTREAM_ANSWER, alive, sleep, type Status } from './world.js';
+import { BridgeWorld, UPSTREAM_ANSWER, alive, type Status } from './world.js';
 
 function json<T>(r: RunResult, what: string): T {
   assert.equal(r.code, 0, `${what} failed: ${r.stdout} ${r.stderr}`);
@@ -72,8 +72,7 @@ describe('rootless bridge network over slirp4netns', { skip: needRoot }, () => {
     const after = json<Status>(w.skiff(['rootless', 'netns', 'status']), 'status');
     assert.equal(after.running, false);
     assert.equal(after.ref_count, 0);
-    for (const c of w.spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await sleep(200);
+    await killChildren(w.spawned);
     assert.deepEqual(await BridgeWorld.leftIn([ino]), [], 'no process is left in the rootless netns');
   });
 

@@ -1,9 +1,9 @@
 // `skiff rootless netns` in-process: input errors before any file is made,
-// status of a state directory without a netns, destroy with nothing to stop,
-// and the implementation loaded lazily.
+// status of a state directory without a netns, destroy with nothing to stop
+// (lazy loading is observed in test/integration/cli/lazy-load.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -56,13 +56,5 @@ describe('skiff rootless netns (in-process)', () => {
     const { program } = harness();
     await assert.rejects(program.parseAsync(['--config', dir, 'rootless', 'netns', 'status'], { from: 'user' }), /corrupt/);
     rmSync(dir, { recursive: true });
-  });
-
-  it('main.ts decides whether to enter with caps.js alone (Podman pays nothing more)', () => {
-    const src = readFileSync(new URL('../../../../src/cli/main.ts', import.meta.url), 'utf8');
-    const caps = src.indexOf("import('../rootless/netns/caps.js')");
-    const enter = src.indexOf("import('../rootless/netns/enter.js')");
-    assert.ok(caps > 0 && enter > caps, 'caps.js first, enter.js only after needsEntering()');
-    assert.doesNotMatch(src, /^import [^;]*rootless\/netns/m, 'no static import');
   });
 });
