@@ -1,6 +1,7 @@
 // Picks the firewall driver: --firewall-driver, else NETAVARK_FW, else nftables.
 // The nftables driver is loaded only when chosen, so `none` pays nothing for it.
 import { ConfigError } from '../src/lib/errors.js';
+import { createLog } from '../src/lib/log.js';
 import type { FirewallContext, FirewallDriver } from './firewall.js';
 import { noneDriver } from './none.js';
 
@@ -22,8 +23,15 @@ export function parseFirewallDriverName(raw: string | undefined): FirewallDriver
   throw new ConfigError(`Must provide a valid firewall backend, got ${raw}`, { hint: 'Supported: nftables, none' });
 }
 
+const log = createLog('firewall');
+
 export async function selectFirewallDriver(name: FirewallDriverName, ctx: FirewallContext): Promise<FirewallDriver> {
-  if (name === 'none') return noneDriver;
+  // netavark's wording: Podman shows these lines, and scripts look for them
+  if (name === 'none') {
+    log.info('Not using firewall');
+    return noneDriver;
+  }
+  log.info('Using nftables firewall driver');
   const { createNftablesDriver } = await import('./nftables.js');
   return createNftablesDriver(ctx);
 }

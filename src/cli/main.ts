@@ -1,8 +1,8 @@
 // The `skiff` CLI (netavark-compatible). The only place that decides exit
 // codes and how errors are printed: one `{"error": "..."}` line on stdout.
 import { Command, CommanderError, Option } from 'commander';
-import { errorMessage, SkiffError } from '../lib/errors.js';
-import { createLog } from '../lib/log.js';
+import { errorDetails, errorMessage, SkiffError } from '../lib/errors.js';
+import { createLog, setLogFormat } from '../lib/log.js';
 import { buildContext, requireConfigDir, type Context, type GlobalFlags } from '../core/context.js';
 import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
@@ -12,14 +12,27 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
-  const program = new Command('skiff');
+/** netavark's interface version that this build implements (what `netavark --version` reports). */
+export const NETAVARK_VERSION = '2.1.0';
+
+/**
+ * Called as `netavark` (Podman's helper_binaries_dir, bin/netavark): scripts,
+ * netavark's suite and `podman info` read the version as netavark's.
+ */
+export function calledAsNetavark(argv1: string | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (env.SKIFF_AS_NETAVARK === '1') return true;
+  if (env.SKIFF_AS_NETAVARK === '0') return false;
+  return /(^|\/)netavark$/.test(argv1 ?? '');
+}
+
+export function buildProgram(io: Io, env: NodeJS.ProcessEnv, asNetavark = false): Command {
+  const program = new Command(asNetavark ? 'netavark' : 'skiff');
   const log = createLog('skiff');
   const context = (): Context => buildContext(program.opts<GlobalFlags>(), env, log);
 
   program
     .description('Container network stack: a drop-in for netavark (this CLI) and aardvark-dns (skiff-dns)')
-    .version(`skiff ${VERSION}`, '-V, --version', 'print the version and exit')
+    .version(asNetavark ? `netavark ${NETAVARK_VERSION} (skiff ${VERSION})` : `skiff ${VERSION}`, '-V, --version', 'print the version and exit')
     .option('-c, --config <dir>', 'state directory (required by setup, teardown and update), e.g. /run/containers/networks')
     .addOption(new Option('-r, --rootless <bool>', 'rootless mode: no firewall state files, no sysctl.d file').default('false'))
     .option('-f, --file <path>', 'read the JSON input from this file instead of stdin ("-" = stdin)')
@@ -38,7 +51,8 @@ Output: one JSON value on stdout. On failure: {"error":"<message>"} and exit cod
 usage errors exit 2. Logs go to stderr only.`,
     )
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: (s) => io.stderr(s), writeErr: (s) => io.stderr(s) })
+    // --help and --version go to stdout, as clap (netavark) prints them; usage errors to stderr
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
 
   program
@@ -87,8 +101,10 @@ usage errors exit 2. Logs go to stderr only.`,
     .command('version')
     .description('print version information as JSON')
     .action(() => {
+      // `version` is the netavark interface version (podman info, scripts); Skiff's own beside it
       const info = {
-        version: VERSION,
+        version: NETAVARK_VERSION,
+        skiff_version: VERSION,
         commit: COMMIT,
         build_time: BUILD_TIME,
         target: `${process.arch}-${process.platform}`,
@@ -152,7 +168,9 @@ usage errors exit 2. Logs go to stderr only.`,
 
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const program = buildProgram(io, env);
+  // stderr carries netavark's log lines: Podman shows them to the user as netavark's
+  setLogFormat('netavark');
+  const program = buildProgram(io, env, calledAsNetavark(process.argv[1], env));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -163,6 +181,9 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
       io.stdout(JSON.stringify({ error: e.message.replace(/^error: /, '') }) + '\n');
       return 2;
     }
+    // Skiff's extra context (which field, which network) stays out of netavark's message
+    const log = createLog('skiff');
+    for (const d of errorDetails(e)) log.debug(`error context: ${d}`);
     io.stdout(JSON.stringify({ error: errorMessage(e) }) + '\n');
     return e instanceof SkiffError ? e.exitCode : 1;
   }

@@ -28,13 +28,15 @@ export interface GlobalFlags {
 }
 
 /**
- * Skiff's own DNS server: the skiff-dns bundle beside this one (dist/), else
- * the bin/ shim, else the reference's path.
+ * Skiff's own DNS server: bin/aardvark-dns (so that `ps` shows the server as
+ * `…aardvark-dns --config DIR -p PORT run`, as for netavark), else the
+ * skiff-dns bundle beside this one (dist/), else the reference's path.
  */
 export function defaultDnsBinary(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const candidate of [
-    // the bundle runs from dist/lib/; its launcher is dist/skiff-dns.cjs
+    // the bundle runs from dist/lib/; the repo's bin/ is two levels up
+    join(here, '..', '..', 'bin', 'aardvark-dns'),
     join(here, '..', 'skiff-dns.cjs'),
     join(here, '..', 'bin', 'skiff-dns'),
     join(here, '..', '..', 'bin', 'skiff-dns'),

@@ -8,12 +8,19 @@ export interface SkiffErrorOptions {
   cause?: unknown;
   /** What the user can do about it; appended to the message when printed. */
   hint?: string;
+  /**
+   * Skiff's extra context (field paths, names) for the debug log. The message
+   * itself stays netavark's text where netavark has one: people search for it
+   * and scripts match it.
+   */
+  detail?: string;
 }
 
 export class SkiffError extends Error {
   readonly code: string;
   readonly exitCode: number;
   readonly hint: string | undefined;
+  readonly detail: string | undefined;
 
   constructor(message: string, opts: SkiffErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -21,7 +28,17 @@ export class SkiffError extends Error {
     this.code = opts.code ?? 'SKIFF_ERR';
     this.exitCode = opts.exitCode ?? 1;
     this.hint = opts.hint;
+    this.detail = opts.detail;
   }
+}
+
+/** The `detail`s along an error's cause chain, outermost first (for the debug log). */
+export function errorDetails(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof SkiffError && e.detail) out.push(e.detail);
+  }
+  return out;
 }
 
 /** Bad input: stdin JSON, flags, config files. Nothing has been changed yet. */
@@ -65,6 +82,15 @@ export function wrap(context: string, err: unknown, opts: SkiffErrorOptions = {}
     ...opts,
     cause: err,
   });
+}
+
+/**
+ * Like wrap(), but the context goes to the debug log only: the message stays
+ * the inner one, as netavark prints it (it adds no per-network prefix).
+ */
+export function annotate(context: string, err: unknown): unknown {
+  if (!(err instanceof SkiffError)) return err;
+  return new SkiffError(err.message, { code: err.code, exitCode: err.exitCode, hint: err.hint, cause: err, detail: context });
 }
 
 /** Throws a single error as is, several as a MultiError, none not at all. */

@@ -365,7 +365,9 @@ function helperDir(dir: string, backend: Backend): string {
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const [name, bundle] of [['netavark', 'skiff.cjs'], ['aardvark-dns', 'skiff-dns.cjs']] as const) {
-    writeFileSync(join(bin, name), `#!/bin/sh\nexec ${process.execPath} ${join(DIST, bundle)} "$@"\n`);
+    // SKIFF_AS_NETAVARK: the name is lost behind this shim (bin/netavark keeps it)
+    const env = name === 'netavark' ? 'SKIFF_AS_NETAVARK=1 ' : '';
+    writeFileSync(join(bin, name), `#!/bin/sh\n${env}exec ${process.execPath} ${join(DIST, bundle)} "$@"\n`);
     chmodSync(join(bin, name), 0o755);
   }
   return bin;
