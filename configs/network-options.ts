@@ -94,7 +94,12 @@ export interface NetworkOptions {
   warnings: string[];
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+/**
+ * `error` names the field and what is wrong with it (Skiff's context, for the
+ * debug log and tests); `netavark`, when set, is netavark's own text for the
+ * same failure, which is what the user sees.
+ */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string; netavark?: string };
 
 /** Renders a zod path like `network_info.mynet.subnets[0].gateway`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -146,6 +151,8 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
     seenIfaces.add(opts.interface_name);
     const network = raw.network_info[name];
     if (!network) return { ok: false, error: `network info for network ${name} not found (network_info.${name} is missing)` };
+    const subnetErr = checkSubnetOverlap(network, `network_info.${name}`);
+    if (subnetErr) return { ok: false, ...subnetErr };
     const netErr = validateNetwork(network, `network_info.${name}`);
     if (netErr) return { ok: false, error: netErr };
     const staticIps: string[] = [];
@@ -153,10 +160,13 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
     const ipam = network.ipam_options['driver'] ?? 'host-local';
     for (const [i, text] of opts.static_ips.entries()) {
       const addr = parseIp(text)!;
+      // like netavark: without subnets, static IPs have nothing to be matched against and are unused
+      if (ipam === 'host-local' && subnets.length === 0) continue;
       if (ipam === 'host-local' && !subnets.some((s) => cidrContains(s, addr))) {
         return {
           ok: false,
-          error: `${path}.static_ips[${i}]: ${text} is not in any subnet of network ${name} (${network.subnets.map((s) => s.subnet).join(', ') || 'none'})`,
+          error: `${path}.static_ips[${i}]: ${text} is not in any subnet of network ${name} (${network.subnets.map((s) => s.subnet).join(', ')})`,
+          netavark: `not all static IPs matched a subnet: ${text} is not in any subnet of network ${name}`,
         };
       }
       if (staticIps.includes(addr.address)) return { ok: false, error: `${path}.static_ips[${i}]: ${text} is listed twice` };
@@ -183,15 +193,31 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
   };
 }
 
-/** Checks that need more than one field: gateways inside subnets, overlapping subnets, route gateways. */
-export function validateNetwork(n: Network, path: string): string | undefined {
+/** A network's subnets must be distinct and must not overlap (netavark's wording in `netavark`). */
+export function checkSubnetOverlap(n: Network, path: string): { error: string; netavark: string } | undefined {
   const parsed: Cidr[] = [];
   for (const [i, s] of n.subnets.entries()) {
     const c = parseCidr(s.subnet)!;
     for (const [j, other] of parsed.entries()) {
-      if (cidrsOverlap(c, other)) return `${path}.subnets[${i}]: subnet ${s.subnet} overlaps with subnets[${j}] ${n.subnets[j]!.subnet}`;
+      const prev = n.subnets[j]!.subnet;
+      if (c.family === other.family && c.prefix === other.prefix && c.network === other.network) {
+        return { error: `${path}.subnets[${i}]: subnet ${s.subnet} is the same as subnets[${j}] ${prev}`, netavark: `duplicate subnet ${c.text}` };
+      }
+      if (cidrsOverlap(c, other)) {
+        return { error: `${path}.subnets[${i}]: subnet ${s.subnet} overlaps with subnets[${j}] ${prev}`, netavark: `overlapping subnets ${prev} and ${s.subnet}` };
+      }
     }
     parsed.push(c);
+  }
+  return undefined;
+}
+
+/** Checks that need more than one field: gateways inside subnets, overlapping subnets, route gateways. */
+export function validateNetwork(n: Network, path: string): string | undefined {
+  const over = checkSubnetOverlap(n, path);
+  if (over) return over.error;
+  for (const [i, s] of n.subnets.entries()) {
+    const c = parseCidr(s.subnet)!;
     if (s.gateway) {
       const gw = parseIp(s.gateway)!;
       if (!cidrContains(c, gw)) return `${path}.subnets[${i}].gateway: gateway ${s.gateway} is not in subnet ${s.subnet}`;

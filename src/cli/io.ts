@@ -2,6 +2,7 @@
 // in-process; the real entry point uses stdin/stdout.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../lib/errors.js';
+import { errnoNumber, errnoText } from '../netlink/wire.js';
 
 export interface Io {
   stdout(text: string): void;
@@ -18,7 +19,13 @@ export const processIo: Io = {
     try {
       return readFileSync(file, 'utf8');
     } catch (e) {
-      throw new ConfigError(`failed to load network options: IO error: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: no such file` : (e as Error).message}`);
+      // netavark's text; which file goes to the debug log
+      const code = (e as NodeJS.ErrnoException).code;
+      const n = code === undefined ? undefined : errnoNumber(code);
+      throw new ConfigError(`failed to load network options: IO error: ${n === undefined ? (e as Error).message : errnoText(n)}`, {
+        cause: e,
+        detail: `input file ${file}`,
+      });
     }
   },
 };

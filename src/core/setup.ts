@@ -1,9 +1,8 @@
 // `skiff setup NETNS`: validate every network, then set each up in input order;
 // a failure part-way undoes everything this call did (contract §1.7).
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, wrap } from '../lib/errors.js';
+import { annotate, ConfigError } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
 import { parseNetworkOptions, type NetworkOptions } from '../../configs/network-options.js';
 import { selectFirewallDriver } from '../../firewall/select.js';
@@ -22,7 +21,10 @@ import { commitDns, checkDnsLoop } from './dns.js';
 
 export function loadOptions(text: string): NetworkOptions {
   const r = parseNetworkOptions(text);
-  if (!r.ok) throw new ConfigError(`failed to load network options: ${r.error}`);
+  if (!r.ok) {
+    // netavark's text where it has one; Skiff's field path goes to the debug log
+    throw new ConfigError(r.netavark ?? `failed to load network options: ${r.error}`, { detail: r.error });
+  }
   return r.value;
 }
 
@@ -35,7 +37,6 @@ export function planContext(opts: NetworkOptions, ctx: Context): PlanContext {
     dnsAvailable: existsSync(ctx.dnsBinary),
     dnsPort: ctx.dnsPort,
     rootless: ctx.rootless,
-    vethName: () => `veth${randomBytes(4).toString('hex')}`,
     systemd: existsSync('/run/systemd/system'),
   };
 }
@@ -76,10 +77,11 @@ export async function firewallFor(plans: AttachmentPlan[], ctx: Context, configD
 
 export async function setup(ctx: Context, nsPath: string, input: string): Promise<Record<string, StatusBlock>> {
   const configDir = requireConfigDir(ctx, 'setup');
-  const opts = loadOptions(input);
-  for (const w of opts.warnings) ctx.log.warn(w);
+  // netavark checks the namespace path before it looks at the options
   const ns = openNetns(nsPath);
   try {
+    const opts = loadOptions(input);
+    for (const w of opts.warnings) ctx.log.warn(w);
     const plans = await planAll(opts, ctx);
     checkDnsLoop(bridgePlans(plans), opts);
     const fw = await firewallFor(plans, ctx, configDir);
@@ -134,7 +136,8 @@ async function applySetup(
     await commitDns(ctx, configDir, opts, bridgePlans(plans), dnsBindIps);
   } catch (e) {
     await undo.run(log);
-    throw current ? wrap(`setup network ${current}`, e) : e;
+    // netavark prints the driver's error as is; which network failed goes to the debug log
+    throw current ? annotate(`setup network ${current}`, e) : e;
   } finally {
     host.close();
     ctr.close();

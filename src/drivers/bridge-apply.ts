@@ -10,6 +10,8 @@ import type { NetnsHandle } from '../netlink/netns.js';
 import { applySysctls, configureContainerLink, removeLinklessRoutes } from './container-link.js';
 import type { UndoStack } from '../core/undo.js';
 import type { BridgePlan } from './plan.js';
+import { HOST_VETH } from './bridge-plan.js';
+import { errnoNumber, errnoText } from '../netlink/wire.js';
 
 export interface ApplyEnv {
   host: Netlink;
@@ -49,15 +51,27 @@ async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): P
   if (existing) {
     if (existing.kind !== 'bridge') {
       throw new ConfigError(`bridge interface ${plan.bridge} already exists but is a ${existing.kind ?? 'physical'} interface`, {
-        hint: `Pick another bridge name for network ${plan.attachment.name} or remove the ${plan.bridge} link`,
+        detail: `pick another bridge name for network ${plan.attachment.name} or remove the ${plan.bridge} link`,
       });
     }
     return { link: existing, created: false };
   }
+  // netavark's texts (with its netlink error wording), the names go to the debug log
   if (!plan.managed) {
-    throw new ConfigError(`in unmanaged mode, the bridge ${plan.bridge} must already exist on the host`, {
-      hint: `Create it first or use mode=managed for network ${plan.attachment.name}`,
+    throw new ConfigError(`in unmanaged mode, the bridge must already exist on the host: ${netlinkText('ENODEV')}`, {
+      detail: `bridge ${plan.bridge} of network ${plan.attachment.name} does not exist; create it first or use mode=managed`,
     });
+  }
+  // the VRF is looked up before the bridge is created, as netavark does
+  let vrfIndex: number | undefined;
+  if (plan.vrf) {
+    const vrf = await host.getLink(plan.vrf);
+    if (!vrf || vrf.kind !== 'vrf') {
+      throw new ConfigError(`get vrf to set up bridge interface: ${netlinkText('ENODEV')}`, {
+        detail: `network_info.${plan.attachment.name}.options.vrf: ${plan.vrf} ${vrf ? `is a ${vrf.kind ?? 'physical'} interface, not a vrf` : 'does not exist'}`,
+      });
+    }
+    vrfIndex = vrf.index;
   }
   const mtu = plan.mtu ?? (await defaultRouteMtu(host));
   try {
@@ -71,13 +85,7 @@ async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): P
   const link = await host.getLink(plan.bridge);
   if (!link) throw new SkiffError(`bridge ${plan.bridge} vanished right after it was created`);
   log.debug(`created bridge ${plan.bridge}`, { mtu });
-  if (plan.vrf) {
-    const vrf = await host.getLink(plan.vrf);
-    if (!vrf || vrf.kind !== 'vrf') {
-      throw new ConfigError(`network_info.${plan.attachment.name}.options.vrf: vrf device ${plan.vrf} does not exist${vrf ? ` (it is a ${vrf.kind ?? 'physical'} interface)` : ''}`);
-    }
-    await host.setMaster(link.index, vrf.index);
-  }
+  if (vrfIndex !== undefined) await host.setMaster(link.index, vrfIndex);
   if (plan.sysctlFile) {
     mkdirSync(dirname(plan.sysctlFile.path), { recursive: true });
     writeFileAtomic(plan.sysctlFile.path, plan.sysctlFile.content);
@@ -92,32 +100,50 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
   const { host, ctr, ns, log } = env;
   if (!ctr || !ns) throw new SkiffError('container namespace is not open');
   const { link: br, created } = await ensureBridge(plan, env, undo);
+  // DNS on an unmanaged bridge binds the bridge's own addresses: without one it cannot serve
+  const unmanagedIps = plan.managed ? [] : await usableAddresses(host, br.index);
+  if (!plan.managed && plan.dns && unmanagedIps.length === 0) {
+    throw new ConfigError(
+      `bridge '${plan.bridge}' in unmanaged mode has no usable IP addresses. Aardvark-dns requires at least one address (should not be an IPv6 link-local address) to bind to. Please add an IP address or disable DNS for this network (--disable-dns).`,
+    );
+  }
   for (const cidr of plan.bridgeAddrs) await host.addAddress({ linkIndex: br.index, cidr });
   if (!br.up) await host.setUp(br.index);
 
-  if (await ctr.getLink(plan.containerIf)) {
-    throw new SkiffError(`create veth pair: interface ${plan.containerIf} already exists on container namespace`);
-  }
-  if (await host.getLink(plan.hostVeth)) {
-    throw new SkiffError(`create veth pair: interface ${plan.hostVeth} already exists on the host`, {
-      hint: 'Choose another host_interface_name',
-    });
-  }
+  // netavark's text for a name clash on either side
+  const exists = (): SkiffError =>
+    new SkiffError(
+      `create veth pair: interface ${plan.containerIf} already exists on container namespace${plan.hostVeth ? ` or ${plan.hostVeth} exists on host namespace` : ''}: ${netlinkText('EEXIST')}`,
+    );
+  if ((await ctr.getLink(plan.containerIf)) || (plan.hostVeth && (await host.getLink(plan.hostVeth)))) throw exists();
   const mtu = plan.mtu ?? br.mtu;
-  await host.createVeth({
-    host: plan.hostVeth,
-    peer: plan.containerIf,
-    peerNetnsFd: ns.fd,
-    ...(mtu ? { mtu } : {}),
-    ...(plan.containerMac ? { peerMac: plan.containerMac } : {}),
-    master: br.index,
+  try {
+    await host.createVeth({
+      ...(plan.hostVeth ? { host: plan.hostVeth } : {}),
+      peer: plan.containerIf,
+      peerNetnsFd: ns.fd,
+      ...(mtu ? { mtu } : {}),
+      ...(plan.containerMac ? { peerMac: plan.containerMac } : {}),
+      master: br.index,
+    });
+  } catch (e) {
+    if (e instanceof NetlinkError && e.errno === 'EEXIST') throw exists();
+    throw e;
+  }
+  // the host end's name is the kernel's choice (veth0, veth1, …) unless the engine named it
+  const ctrCreated = await ctr.getLink(plan.containerIf);
+  const hostVeth = plan.hostVeth
+    ? await host.getLink(plan.hostVeth)
+    : ctrCreated?.peerIndex !== undefined
+      ? await host.getLinkByIndex(ctrCreated.peerIndex)
+      : undefined;
+  const hostVethName = hostVeth?.name;
+  undo.push(`delete veth ${hostVethName ?? plan.containerIf}`, async () => {
+    if ((await ctr.deleteLink(plan.containerIf)) === 'absent' && hostVethName) await host.deleteLink(hostVethName);
   });
-  undo.push(`delete veth ${plan.hostVeth}`, async () => {
-    if ((await ctr.deleteLink(plan.containerIf)) === 'absent') await host.deleteLink(plan.hostVeth);
-  });
-  const hostVeth = await host.getLink(plan.hostVeth);
-  if (!hostVeth) throw new SkiffError(`veth ${plan.hostVeth} vanished right after it was created`);
-  applySysctls(plan.hostVethSysctls, log);
+  if (!hostVeth) throw new SkiffError(`the host end of veth ${plan.containerIf} vanished right after it was created`);
+  log.debug(`created veth pair ${hostVeth.name} <-> ${plan.containerIf}`);
+  applySysctls(plan.hostVethSysctls.map((x) => ({ ...x, key: x.key.replace(HOST_VETH, hostVeth.name) })), log);
   if (created) {
     // A bridge takes the lowest MAC of its ports and changes it as ports come and
     // go; pinning it now keeps neighbours' ARP caches valid (netavark does the same).
@@ -131,21 +157,30 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
   const ctrLink = await ctr.getLink(plan.containerIf);
   if (!ctrLink) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace after creating it`);
   await configureContainerLink(ctr, ns, ctrLink.index, plan, log);
-  const bridgeIps = plan.managed
-    ? plan.bridgeAddrs.map((a) => a.split('/')[0]!)
-    : (await host.addresses(br.index)).map((a) => a.cidr.split('/')[0]!).filter((ip) => !ip.toLowerCase().startsWith('fe80:'));
+  const bridgeIps = plan.managed ? plan.bridgeAddrs.map((a) => a.split('/')[0]!) : unmanagedIps;
   return { mac: ctrLink.mac ?? '', createdBridge: created, bridgeIps };
+}
+
+/** The bridge's addresses a DNS server can bind (not IPv6 link-local). */
+async function usableAddresses(host: Netlink, index: number): Promise<string[]> {
+  return (await host.addresses(index)).map((a) => a.cidr.split('/')[0]!).filter((ip) => !ip.toLowerCase().startsWith('fe80:'));
+}
+
+/** netavark's rendering of a kernel error: `Netlink error: No such device (os error 19)`. */
+export function netlinkText(errno: string): string {
+  const n = errnoNumber(errno);
+  return `Netlink error: ${n === undefined ? errno : errnoText(n)}`;
 }
 
 /** Removes the container's side; returns whether the bridge has no ports left (complete teardown). */
 export async function teardownBridgeLinks(plan: BridgePlan, env: ApplyEnv): Promise<{ bridgeEmpty: boolean }> {
   const { host, ctr } = env;
   if (ctr) {
-    await removeLinklessRoutes(ctr, plan.routes);
+    await removeLinklessRoutes(ctr, plan.routes, plan.containerAddrs);
     await ctr.deleteLink(plan.containerIf);
   }
   // the engine named the host end: if the container side was already gone, it may still be here
-  if (plan.attachment.opts.options['host_interface_name']) {
+  if (plan.hostVeth) {
     const l = await host.getLink(plan.hostVeth);
     if (l && l.kind === 'veth') await host.deleteLink(plan.hostVeth);
   }

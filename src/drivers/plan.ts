@@ -40,8 +40,8 @@ export interface BridgePlan {
   managed: boolean;
   /** undefined: the MTU of the host's default-route interface (kernel default if none) */
   mtu: number | undefined;
-  /** host-side veth name */
-  hostVeth: string;
+  /** host-side veth name (host_interface_name); undefined: the kernel's next veth%d */
+  hostVeth: string | undefined;
   containerIf: string;
   containerMac: string | undefined;
   /** addresses with the subnet's prefix, e.g. "10.88.0.2/16" */
@@ -51,6 +51,7 @@ export interface BridgePlan {
   routes: PlannedRoute[];
   /** written only when this call creates the bridge */
   bridgeSysctls: Sysctl[];
+  /** keys name the host veth as HOST_VETH (bridge-plan.ts) when the kernel picks the name */
   hostVethSysctls: Sysctl[];
   containerSysctls: Sysctl[];
   /** persisted under /run/sysctl.d when the bridge is created (systemd hosts, root only) */
@@ -83,8 +84,6 @@ export interface PlanContext {
   dnsAvailable: boolean;
   dnsPort: number;
   rootless: boolean;
-  /** picks a host veth name when the engine gave none; injected for deterministic tests */
-  vethName: () => string;
   /** /run/systemd/system exists (persist sysctls to /run/sysctl.d) */
   systemd: boolean;
 }

@@ -57,6 +57,6 @@ export async function setupVlan(plan: VlanPlan, env: ApplyEnv, undo: UndoStack):
 export async function teardownVlan(plan: VlanPlan, env: ApplyEnv): Promise<void> {
   const { ctr } = env;
   if (!ctr) return; // the namespace, and the link with it, is gone
-  await removeLinklessRoutes(ctr, plan.routes);
+  await removeLinklessRoutes(ctr, plan.routes, plan.containerAddrs);
   await ctr.deleteLink(plan.containerIf);
 }

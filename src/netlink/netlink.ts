@@ -13,6 +13,11 @@ export interface Link {
   up: boolean;
   /** ifindex of the bridge (or other master) this link is attached to. */
   master: number | undefined;
+  /**
+   * IFLA_LINK: a veth's peer, a macvlan's parent. For a veth whose peer is in
+   * another namespace, the index is valid in that namespace.
+   */
+  peerIndex?: number | undefined;
 }
 
 export interface Address {
@@ -61,7 +66,8 @@ export interface Netlink {
    * `peerNetnsFd`. `peerMac` sets the container end's MAC.
    */
   createVeth(o: {
-    host: string;
+    /** omitted: the kernel names it veth0, veth1, … (lowest free index) */
+    host?: string;
     peer: string;
     peerNetnsFd: number;
     mtu?: number;

@@ -102,12 +102,13 @@ export function sameNetns(a: string, b: string): boolean {
   return sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
+/** netavark's text (`invalid namespace path: IO error: …`); the path goes to the debug log. */
 function invalidPath(path: string, reason: string, cause?: unknown): ConfigError {
-  return new ConfigError(`invalid namespace path ${path}: ${reason}`, { cause });
+  return new ConfigError(`invalid namespace path: ${reason}`, { cause, detail: `namespace path ${path}` });
 }
 
 function fsReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   const n = code === undefined ? undefined : errnoNumber(code);
-  return n === undefined ? (e as Error).message : errnoText(n);
+  return n === undefined ? (e as Error).message : `IO error: ${errnoText(n)}`;
 }

@@ -129,6 +129,7 @@ export function parseLink(payload: Buffer): Link {
   const info = a.get(IFLA_LINKINFO);
   const mac = a.get(IFLA_ADDRESS);
   const master = readU32(a.get(IFLA_MASTER));
+  const peer = readU32(a.get(IFLA_LINK));
   return {
     index,
     name: readStr(a.get(IFLA_IFNAME)) ?? '',
@@ -137,6 +138,7 @@ export function parseLink(payload: Buffer): Link {
     mtu: readU32(a.get(IFLA_MTU)) ?? 0,
     up: (flags & IFF_UP) !== 0,
     master: master ? master : undefined,
+    ...(peer && peer !== index ? { peerIndex: peer } : {}),
   };
 }
 

@@ -225,20 +225,21 @@ class Rtnl implements Netlink {
     return link;
   }
 
-  async createVeth(o: { host: string; peer: string; peerNetnsFd: number; mtu?: number; peerMac?: string; master?: number }): Promise<void> {
-    const what = `create veth pair ${o.host} <-> ${o.peer}`;
+  async createVeth(o: { host?: string; peer: string; peerNetnsFd: number; mtu?: number; peerMac?: string; master?: number }): Promise<void> {
+    const what = `create veth pair ${o.host ?? 'veth%d'} <-> ${o.peer}`;
     const body = this.body(what, () => {
       const peer = [linkAttr.name(o.peer), linkAttr.netnsFd(o.peerNetnsFd)];
       if (o.mtu !== undefined) peer.push(linkAttr.mtu(o.mtu));
       if (o.peerMac !== undefined) peer.push(linkAttr.mac(o.peerMac));
-      const attrs = [linkAttr.name(o.host)];
+      // without IFLA_IFNAME the kernel names the device "veth%d": the lowest free index
+      const attrs = o.host === undefined ? [] : [linkAttr.name(o.host)];
       if (o.mtu !== undefined) attrs.push(linkAttr.mtu(o.mtu));
       if (o.master !== undefined) attrs.push(linkAttr.master(o.master));
       attrs.push(linkAttr.info('veth', linkAttr.vethPeer(...peer)));
       return Buffer.concat([ifinfomsg(), ...attrs]);
     });
     await this.call(what, RTM_NEWLINK, NEW, body, (errno) =>
-      errno === 'EEXIST' ? `An interface named ${o.host} exists here or one named ${o.peer} exists in the container namespace` : undefined,
+      errno === 'EEXIST' ? `An interface named ${o.host ?? 'veth%d'} exists here or one named ${o.peer} exists in the container namespace` : undefined,
     );
   }
 

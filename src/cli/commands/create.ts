@@ -2,7 +2,6 @@
 // §1.12). This file only gathers the host facts, calls the pure completion
 // (or the driver's plugin) and returns the value to print.
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { parseCreateInput, parsePluginNetwork } from '../../../configs/create-input.js';
 import { serializeNetwork } from '../../../configs/network.js';
 import {
@@ -20,24 +19,34 @@ import { findPlugin, pluginCreate, unknownDriverError, type PluginRunOptions } f
 export interface CreateCommandOptions {
   /** --plugin-directory values, searched in order for a non-builtin driver */
   pluginDirs?: readonly string[];
-  /** overrides for tests; the defaults are the real clock, crypto randomness and /sys/class/net */
+  /** overrides for tests; the defaults are the real clock, crypto randomness and the links netlink lists */
   deps?: Partial<CreateDeps>;
   plugin?: PluginRunOptions;
 }
 
-/** Link names in our network namespace; undefined when sysfs cannot be read. */
-export function hostInterfaceNames(): string[] | undefined {
+/**
+ * Link names in the caller's network namespace, through netlink. Never
+ * /sys/class/net: that shows the namespace of whoever mounted sysfs, which is
+ * not ours inside `ip netns exec`-style sandboxes (a parent that exists would
+ * be reported missing). Undefined when netlink cannot be opened.
+ */
+export async function hostInterfaceNames(): Promise<string[] | undefined> {
   try {
-    return readdirSync('/sys/class/net');
+    const { openNetlink } = await import('../../netlink/rtnl.js');
+    const nl = await openNetlink();
+    try {
+      return (await nl.links()).map((l) => l.name);
+    } finally {
+      nl.close();
+    }
   } catch {
     return undefined;
   }
 }
 
-const defaultDeps: CreateDeps = {
+const baseDeps = {
   now: () => new Date(),
-  random: (n) => randomBytes(n),
-  hostInterfaces: hostInterfaceNames,
+  random: (n: number) => randomBytes(n),
 };
 
 /**
@@ -46,7 +55,11 @@ const defaultDeps: CreateDeps = {
  * field that is wrong) or SkiffError (plugin failures).
  */
 export async function runCreate(inputText: string, opts: CreateCommandOptions = {}): Promise<unknown> {
-  const deps: CreateDeps = { ...defaultDeps, ...opts.deps };
+  let deps: CreateDeps = { ...baseDeps, ...opts.deps };
+  if (!opts.deps?.hostInterfaces) {
+    const names = await hostInterfaceNames();
+    deps = { ...deps, hostInterfaces: () => names };
+  }
   const parsed = parseCreateInput(inputText);
   if (!parsed.ok) throw new ConfigError(`failed to load network create: ${parsed.error}`);
   const req = toRequest(parsed.value);

@@ -38,7 +38,10 @@ export interface Attaching {
 /** Reads what `skiff setup/teardown` got on stdin: the keys to count and the ports to publish. Throws a ConfigError for bad input. */
 export function attachmentKeys(input: string): Attaching {
   const r = parseNetworkOptions(input);
-  if (!r.ok) throw new ConfigError(`failed to load network options: ${r.error}`);
+  if (!r.ok) {
+    // netavark's text where it has one; Skiff's field path goes to the debug log
+    throw new ConfigError(r.netavark ?? `failed to load network options: ${r.error}`, { detail: r.error });
+  }
   const o = r.value;
   return { containerId: o.containerId, keys: o.attachments.map((a) => `${o.containerId}/${a.name}`), mappings: portSetOf(o.portMappings), portMappings: o.portMappings };
 }

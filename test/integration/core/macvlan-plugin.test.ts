@@ -149,7 +149,7 @@ describe('plugin driver through skiff setup', { skip: needRoot }, () => {
     const bad: NetSpec = { name: 'plbad', bridge: '', driver: 'failplug', subnets: [] };
     const r = host.run('setup', c, options('pf', [{ net: br, ips: ['10.95.0.2'] }, { net: bad, ips: [] }]), ['--plugin-directory', dir]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /setup network plbad: plugin \\"failplug\\" failed: exit code 3, message: no capacity left/);
+    assert.match(r.stdout, /"error":"plugin \\"failplug\\" failed: exit code 3, message: no capacity left/);
     assert.ok(!host.linkNames().includes('skbr-pl'));
   });
 

@@ -43,7 +43,7 @@ describe('netns', { skip: needRoot }, () => {
   test('openNetns on a missing path: ConfigError with the path, cause ENOENT', () => {
     assert.throws(() => openNetns('/run/netns/sk-does-not-exist'), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
-      assert.equal(e.message, 'invalid namespace path /run/netns/sk-does-not-exist: No such file or directory (os error 2)');
+      assert.equal(e.message, 'invalid namespace path: IO error: No such file or directory (os error 2)');
       assert.equal((e.cause as NodeJS.ErrnoException).code, 'ENOENT');
       return true;
     });
@@ -52,14 +52,14 @@ describe('netns', { skip: needRoot }, () => {
   test('openNetns on a regular file or a directory: not a network namespace', () => {
     const file = join(dir, 'plain');
     writeFileSync(file, '');
-    rejectsInvalid(() => openNetns(file), `invalid namespace path ${file}: not a network namespace`);
-    rejectsInvalid(() => openNetns(dir), `invalid namespace path ${dir}: not a network namespace`);
+    rejectsInvalid(() => openNetns(file), 'invalid namespace path: not a network namespace');
+    rejectsInvalid(() => openNetns(dir), 'invalid namespace path: not a network namespace');
   });
 
   test('a namespace of another type fails on entry: not a network namespace', () => {
     const uts = openNetns('/proc/self/ns/uts');
     try {
-      rejectsInvalid(() => runInNetns(uts, () => 1), 'invalid namespace path /proc/self/ns/uts: not a network namespace');
+      rejectsInvalid(() => runInNetns(uts, () => 1), 'invalid namespace path: not a network namespace');
       assert.equal(selfIno(), home);
     } finally {
       uts.close();

@@ -14,7 +14,6 @@ const ctx: PlanContext = {
   dnsAvailable: true,
   dnsPort: 53,
   rootless: false,
-  vethName: () => 'veth0',
   systemd: false,
 };
 
