@@ -68,11 +68,24 @@ describe('netlink links', { skip: needRoot }, () => {
     assert.equal(peer?.mtu, 1400);
     assert.equal(peer?.linkinfo?.info_kind, 'veth');
 
-    const viaB = await b.nl.getLink('eth0');
-    assert.deepEqual(viaB, { index: peer?.ifindex, name: 'eth0', kind: 'veth', mac: '02:00:00:00:00:2a', mtu: 1400, up: false, master: undefined });
     const viaA = await a.nl.getLink('skveth0');
+    const viaB = await b.nl.getLink('eth0');
+    // peerIndex: the other end's index, in the other namespace
+    assert.deepEqual(viaB, { index: peer?.ifindex, name: 'eth0', kind: 'veth', mac: '02:00:00:00:00:2a', mtu: 1400, up: false, master: undefined, peerIndex: viaA?.index });
     assert.equal(viaA?.master, br.index);
     assert.equal(viaA?.mac, host?.address);
+    assert.equal(viaA?.peerIndex, viaB?.index);
+  });
+
+  test('createVeth without a host name: the kernel picks veth<N>, the lowest free', async () => {
+    const before = new Set((await a.nl.links()).map((l) => l.name));
+    await a.nl.createVeth({ peer: 'eth7', peerNetnsFd: b.handle.fd });
+    const peer = await b.nl.getLink('eth7');
+    const host = await a.nl.getLinkByIndex(peer!.peerIndex!);
+    let n = 0;
+    while (before.has(`veth${n}`)) n++;
+    assert.equal(host?.name, `veth${n}`);
+    assert.equal(await b.nl.deleteLink('eth7'), 'deleted');
   });
 
   test('createVeth with a taken peer name: EEXIST, nothing left behind', async () => {
@@ -102,7 +115,7 @@ describe('netlink links', { skip: needRoot }, () => {
     assert.ok(ip?.flags.includes('UP'));
     assert.ok(ipLink(a.ns, 'skbr0')?.flags.includes('UP'));
     const back = await a.nl.getLinkByIndex(v.index);
-    assert.deepEqual(back, { index: v.index, name: 'skveth2', kind: 'veth', mac: '02:00:00:00:00:99', mtu: 1280, up: true, master: br.index });
+    assert.deepEqual(back, { index: v.index, name: 'skveth2', kind: 'veth', mac: '02:00:00:00:00:99', mtu: 1280, up: true, master: br.index, peerIndex: back?.peerIndex });
   });
 
   test('set* on a missing link: ENODEV naming the link', async () => {
