@@ -2,12 +2,13 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 const entries = Object.fromEntries(
-  Object.entries({ skiff: 'src/cli/main.ts', 'skiff-dns': 'dns/main.ts' }).filter(([, f]) => existsSync(f)),
+  Object.entries({ skiff: 'src/cli/main.ts', 'skiff-dns': 'dns/main.ts', skiffd: 'src/daemon/main.ts' }).filter(([, f]) => existsSync(f)),
 );
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -77,4 +78,28 @@ for (const name of Object.keys(entries)) {
   );
   // executables: the bin/ links point here, and skiff starts skiff-dns directly
   chmodSync(launcher, 0o755);
+}
+
+// The build id ties the C client to the daemon it may use: a hash of every
+// bundle, so any rebuild that changes code makes old daemons step aside.
+const hash = createHash('sha256');
+for (const name of [...Object.keys(entries).sort(), 'launcher']) {
+  const file = name === 'launcher' ? join(dist, 'launcher.cjs') : join(dist, 'lib', `${name}.cjs`);
+  hash.update(readFileSync(file));
+}
+const buildId = hash.digest('hex').slice(0, 16);
+writeFileSync(join(dist, 'build-id'), `${buildId}\n`);
+
+// skiff-client (src/client/client.c): the native front of skiffd. Built with
+// the system compiler when there is one; without it, bin/skiff-client is
+// missing and everything runs through the Node launchers as before.
+const cc = process.env.CC ?? 'cc';
+const client = join(dist, 'skiff-client');
+try {
+  execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', `-DSKIFF_BUILD_ID="${buildId}"`, '-o', `${client}.tmp`, 'src/client/client.c'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  renameSync(`${client}.tmp`, client);
+} catch (e) {
+  console.warn(`build: skiff-client not built (${cc}: ${e.message.split('\n')[0]}); install gcc and libc6-dev`);
 }

@@ -7,6 +7,7 @@ import { buildContext, requireConfigDir, type Context, type GlobalFlags } from '
 import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
 import { registerRootless } from './commands/rootless.js';
+import { registerDaemon } from './commands/daemon.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -142,6 +143,7 @@ usage errors exit 2. Logs go to stderr only.`,
     });
 
   registerRootless(program, io);
+  registerDaemon(program, io, env);
   return program;
 
   /**

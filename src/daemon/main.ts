@@ -1,0 +1,167 @@
+// skiffd: the resident Skiff engine. Serves `skiff` requests sent by the C
+// client (src/client/client.c) in this one warm process, one at a time.
+//
+//   skiffd --socket PATH [--log PATH] [--idle-ms N]
+//
+// Started by the client on demand (detached, its log beside the socket), or
+// by systemd through socket activation (LISTEN_FDS, see contrib/systemd/).
+// Exits after --idle-ms without requests (SKIFF_DAEMON_IDLE_MS; default 60 s;
+// 0 = never), on SIGTERM, on `skiff daemon stop`, and when a client of
+// another build asks (that client then starts a fresh daemon).
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../lib/errors.js';
+import { CLONE_NEWNET, flock, LOCK_EX, LOCK_NB, setns } from '../lib/libc.js';
+import { distDir, loadCliBundle } from './cli-bundle.js';
+import { adoptFd, dup2, listenUnix } from './libc.js';
+import { nsKeyOf } from './paths.js';
+import { saveStdio } from './run-request.js';
+import { serve, type Server } from './server.js';
+
+function main(): void {
+  const { values } = parseArgs({
+    options: { socket: { type: 'string' }, log: { type: 'string' }, 'idle-ms': { type: 'string' } },
+    strict: true,
+  });
+  const activated = process.env.LISTEN_PID === String(process.pid) && Number(process.env.LISTEN_FDS) >= 1;
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_FDNAMES;
+  const socket = values.socket;
+  if (!socket && !activated) throw new Error('--socket PATH is required (or socket activation)');
+
+  // our own stdout/stderr are the log file from here on; the CLI's writes go
+  // to them too, through fds 1/2 that each request swaps (run-request.ts)
+  const logPath = values.log ?? (socket ? socket.replace(/\.sock$/, '') + '.log' : undefined);
+  const logFd = logPath ? openSync(logPath, 'a', 0o600) : openSync('/dev/null', 'w');
+  const nullFd = openSync('/dev/null', 'r');
+  dup2(nullFd, 0);
+  dup2(logFd, 1);
+  dup2(logFd, 2);
+  closeSync(nullFd);
+  closeSync(logFd);
+  void process.stdout;
+  void process.stderr; // created now, while 1/2 are a file: synchronous file streams
+  const stdio = saveStdio();
+  const log = (msg: string): void => {
+    writeSync(stdio.saved[2], `${new Date().toISOString()} skiffd[${process.pid}]: ${msg}\n`);
+  };
+
+  const dist = distDir();
+  const build = readBuildId(dist);
+  const ns = nsKeyOf('self');
+
+  // one daemon per socket: whoever holds the lock owns the socket path
+  let listenFd: number;
+  let boundIno: number | undefined;
+  if (activated) {
+    listenFd = adoptFd(3);
+  } else {
+    const path = socket as string;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const lockFd = openSync(`${path}.lock`, 'a', 0o600);
+    if (!lockWithin(lockFd, 3000)) {
+      log(`another skiffd serves ${path}; exiting`);
+      process.exit(0);
+    }
+    if (existsSync(path)) unlinkSync(path); // stale: its daemon is gone (we hold the lock)
+    const umask = process.umask(0o177);
+    try {
+      listenFd = listenUnix(path);
+    } finally {
+      process.umask(umask);
+    }
+    boundIno = statSync(path).ino;
+  }
+
+  const netFd = openSync('/proc/thread-self/ns/net', 'r');
+  const afterRequest = (): void => {
+    // a request must leave this thread where it found it; if not, go back or die
+    if (statSync('/proc/thread-self/ns/net').ino !== ns.net) {
+      log('a request left the main thread in another network namespace; switching back');
+      setns(netFd, CLONE_NEWNET);
+      if (statSync('/proc/thread-self/ns/net').ino !== ns.net) throw new Error('cannot return to our network namespace');
+    }
+    if (statSync('/proc/thread-self/ns/mnt').ino !== ns.mnt) throw new Error('the main thread is in another mount namespace');
+    served++;
+  };
+
+  const idleMs = Number(values['idle-ms'] ?? process.env.SKIFF_DAEMON_IDLE_MS ?? 60_000);
+  const started = Date.now();
+  let served = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let server: Server | undefined;
+
+  const stop = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${reason}`);
+    server?.close();
+    if (socket && boundIno !== undefined) {
+      try {
+        if (statSync(socket).ino === boundIno) unlinkSync(socket);
+      } catch {
+        // already gone
+      }
+    }
+    const exitWhenIdle = (): void => {
+      if (server?.busy) setTimeout(exitWhenIdle, 20);
+      else process.exit(0);
+    };
+    exitWhenIdle();
+  };
+  const armIdle = (): void => {
+    clearTimeout(idleTimer);
+    if (idleMs > 0) idleTimer = setTimeout(() => stop(`idle for ${idleMs} ms`), idleMs);
+  };
+
+  server = serve({
+    listenFd,
+    build,
+    cli: loadCliBundle(dist),
+    stdio,
+    ns,
+    log,
+    afterRequest,
+    onStop: stop,
+    onActivity: (busy) => (busy ? clearTimeout(idleTimer) : armIdle()),
+    status: () => ({
+      pid: process.pid,
+      build,
+      socket: socket ?? 'socket activation',
+      uptime_ms: Date.now() - started,
+      served,
+      rss_bytes: process.memoryUsage.rss(),
+      idle_exit_ms: idleMs,
+    }),
+  });
+  armIdle();
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
+  log(`serving ${socket ?? 'the activated socket'} (build ${build}, idle exit ${idleMs} ms)`);
+}
+
+/** The socket's lock; a daemon of another build may still be on its way out. */
+function lockWithin(fd: number, ms: number): boolean {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (const end = Date.now() + ms; ; Atomics.wait(nap, 0, 0, 20)) {
+    if (flock(fd, LOCK_EX | LOCK_NB)) return true;
+    if (Date.now() > end) return false;
+  }
+}
+
+function readBuildId(dist: string): string {
+  try {
+    return readFileSync(join(dist, 'build-id'), 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`skiffd: ${errorMessage(e)}\n`);
+  process.exit(1);
+}
