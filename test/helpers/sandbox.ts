@@ -11,6 +11,13 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 const DIST = join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist');
 export const SKIFF = join(DIST, 'skiff.cjs');
 export const SKIFF_DNS = join(DIST, 'skiff-dns.cjs');
+export const SKIFF_CLIENT = join(DIST, 'skiff-client');
+/**
+ * SKIFF_TEST_DAEMON=1 runs every skiff() call through bin/skiff-client and
+ * skiffd. nsenter --net (not `ip netns exec`, which makes a new mount
+ * namespace per call) keeps the calls of one host in one daemon.
+ */
+export const DAEMON_MODE = process.env.SKIFF_TEST_DAEMON === '1';
 
 export const isRoot = process.getuid?.() === 0;
 /** Pass as `{ skip: needRoot }` to a test or describe. */
@@ -85,6 +92,10 @@ export function createNetns(prefix = 'sk'): Netns {
  * machine), the way an engine would: args, JSON on stdin, JSON on stdout.
  */
 export function skiff(host: Netns, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  if (DAEMON_MODE) {
+    const env = { ...process.env, SKIFF_DAEMON: '1', SKIFF_DAEMON_IDLE_MS: process.env.SKIFF_DAEMON_IDLE_MS ?? '5000', ...opts.env };
+    return run('nsenter', [`--net=${host.path}`, '--', SKIFF_CLIENT, ...args], { input: opts.input, env });
+  }
   return host.run(process.execPath, [SKIFF, ...args], { input: opts.input, env: { ...process.env, ...opts.env } });
 }
 

@@ -1,0 +1,301 @@
+// skiffd and bin/skiff-client for real: each test has its own socket
+// directory and "host" namespace; calls go through nsenter --net so that they
+// share the test's mount namespace (one daemon per host, as for an engine).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNetns, needRoot, REPO, run, SKIFF_CLIENT, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
+import { options, type NetSpec } from '../../helpers/options.js';
+
+const DIST = join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist');
+const noClient = existsSync(SKIFF_CLIENT) ? false : `${SKIFF_CLIENT} is not built (needs cc)`;
+const BUILD = existsSync(join(DIST, 'build-id')) ? readFileSync(join(DIST, 'build-id'), 'utf8').trim() : '';
+
+interface Daemonish {
+  dir: string;
+  host: Netns;
+  env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  call(args: string[], input?: string, extra?: NodeJS.ProcessEnv): RunResult;
+  callAsync(args: string[], input?: string): Promise<RunResult>;
+  socket(): string;
+  status(): Record<string, unknown>;
+  destroy(): void;
+}
+
+function world(): Daemonish {
+  mkdirSync('/run/skiff-test', { recursive: true });
+  const dir = mkdtempSync('/run/skiff-test/daemon-');
+  const host = createNetns('skd');
+  const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    SKIFF_DAEMON: '1',
+    SKIFF_DAEMON_DIR: dir,
+    SKIFF_DAEMON_IDLE_MS: '20000',
+    ...extra,
+  });
+  const argv = (args: string[]): string[] => [`--net=${host.path}`, '--', SKIFF_CLIENT, ...args];
+  const w: Daemonish = {
+    dir,
+    host,
+    env,
+    call: (args, input, extra) => run('nsenter', argv(args), { input, env: env(extra) }),
+    callAsync: (args, input) =>
+      new Promise((resolve, reject) => {
+        const c = spawn('nsenter', argv(args), { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+        c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        c.on('error', reject);
+        c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        c.stdin.end(input ?? '');
+      }),
+    socket: () => {
+      const ino = (p: string): number => statSync(p).ino;
+      return join(dir, `skiffd-${ino('/proc/self/ns/user')}-${ino('/proc/self/ns/mnt')}-${ino(host.path)}.sock`);
+    },
+    status: () => {
+      const r = w.call(['daemon', 'status']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    },
+    destroy: () => {
+      w.call(['daemon', 'stop']);
+      host.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return w;
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); ) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const net = (bridge: string): NetSpec => ({ name: bridge, bridge, subnets: [{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }] });
+const FLAGS = ['--firewall-driver', 'none', '--aardvark-binary', '/nonexistent/dns'];
+
+describe('skiffd', { skip: needRoot || noClient }, () => {
+  test('serves calls from one warm process; output, stderr and exit codes are the CLI\'s', () => {
+    const w = world();
+    try {
+      const v = w.call(['version']);
+      assert.equal(v.code, 0);
+      assert.equal(JSON.parse(v.stdout).version, JSON.parse(run(process.execPath, [join(DIST, 'skiff.cjs'), 'version']).stdout).version);
+      const pid = w.status().pid;
+      const bad = w.call(['frobnicate']);
+      const direct = run(process.execPath, [join(DIST, 'skiff.cjs'), 'frobnicate']);
+      assert.deepEqual(bad, direct, 'usage error: same stdout, stderr and exit code 2');
+      const noConfig = w.call(['setup', '/run/netns/nope'], '{}');
+      assert.equal(noConfig.code, 1);
+      assert.match(noConfig.stdout, /^\{"error":/);
+      const s = w.status();
+      assert.equal(s.pid, pid, 'the same daemon served every call');
+      assert.equal(s.build, BUILD);
+      assert.ok((s.served as number) >= 3);
+    } finally {
+      w.destroy();
+    }
+  });
+
+  test('100 concurrent setups on one bridge: each served, addresses all distinct; teardown removes every veth', async () => {
+    const w = world();
+    const ctrs: Netns[] = [];
+    try {
+      const n = net(uniq('skdbr'));
+      const config = join(w.dir, 'state');
+      for (let i = 0; i < 100; i++) ctrs.push(createNetns('skdc'));
+      const input = (i: number): string => JSON.stringify(options(`c${i}`, [{ net: n, ips: [`10.88.1.${i + 2}`] }]));
+      const results = await Promise.all(ctrs.map((c, i) => w.callAsync(['--config', config, ...FLAGS, 'setup', c.path], input(i))));
+      results.forEach((r, i) => assert.equal(r.code, 0, `container ${i}: ${r.stdout} ${r.stderr}`));
+      const ips = results.map((r) => JSON.parse(r.stdout)[n.name].interfaces.eth0.subnets[0].ipnet as string);
+      assert.equal(new Set(ips).size, 100);
+      const ports = w.host.ipJson<{ master?: string }[]>(['link', 'show']).filter((l) => l.master === n.bridge);
+      assert.equal(ports.length, 100);
+      const down = await Promise.all(ctrs.map((c, i) => w.callAsync(['--config', config, ...FLAGS, 'teardown', c.path], input(i))));
+      down.forEach((r, i) => assert.equal(r.code, 0, `teardown ${i}: ${r.stdout} ${r.stderr}`));
+      const left = w.host.ipJson<{ ifname: string; linkinfo?: { info_kind?: string } }[]>(['-d', 'link', 'show']).filter((l) => l.linkinfo?.info_kind === 'veth');
+      assert.deepEqual(left, []);
+      assert.ok((w.status().served as number) >= 200);
+    } finally {
+      for (const c of ctrs) c.destroy();
+      w.destroy();
+    }
+  });
+
+  test('a daemon killed mid-request: the client prints {"error"} and exits 1; the next call works', async () => {
+    const w = world();
+    try {
+      w.call(['version']);
+      const pid = w.status().pid as number;
+      // setup reads stdin to EOF: with stdin held open, the request is in the daemon
+      const c = spawn('nsenter', [`--net=${w.host.path}`, '--', SKIFF_CLIENT, '--config', join(w.dir, 'st'), 'setup', '/run/netns/x'], {
+        env: w.env(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<number>((r) => c.on('close', (code) => r(code ?? -1)));
+      await new Promise((r) => setTimeout(r, 500));
+      process.kill(pid, 'SIGKILL');
+      const code = await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(-99), 10_000))]);
+      c.stdin.destroy();
+      assert.equal(code, 1, 'no hang');
+      assert.match(out, /^\{"error":"skiffd exited during the request/);
+      const n = net(uniq('skdbr'));
+      const ctr = createNetns('skdc');
+      try {
+        const td = w.call(['--config', join(w.dir, 'st'), ...FLAGS, 'teardown', ctr.path], JSON.stringify(options('x', [{ net: n, ips: ['10.88.0.2'] }])));
+        assert.equal(td.code, 0, td.stdout + td.stderr);
+        assert.notEqual(w.status().pid, pid, 'a new daemon');
+      } finally {
+        ctr.destroy();
+      }
+    } finally {
+      w.destroy();
+    }
+  });
+
+  test('a daemon of another build steps aside; the client starts its own', async () => {
+    const w = world();
+    // the same code under another build id: a dist/ whose build-id differs
+    const other = mkdtempSync(join(REPO, 'build', 'other-dist-'));
+    try {
+      for (const f of ['skiffd.cjs', 'skiff.cjs', 'launcher.cjs']) copyFileSync(join(DIST, f), join(other, f));
+      symlinkSync(join(DIST, 'lib'), join(other, 'lib'));
+      writeFileSync(join(other, 'build-id'), 'another-build\n');
+      const sock = w.socket();
+      const d = spawn('nsenter', [`--net=${w.host.path}`, '--', process.execPath, join(other, 'skiffd.cjs'), '--socket', sock], { stdio: 'ignore', detached: true });
+      await waitFor('the other daemon', () => existsSync(sock));
+      const before = w.status();
+      assert.equal(before.build, 'another-build');
+      const v = w.call(['version']);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      assert.equal(w.status().build, BUILD);
+      await waitFor('the other daemon to exit', () => d.exitCode !== null);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+      w.destroy();
+    }
+  });
+
+  test('idle exit: the daemon leaves after SKIFF_DAEMON_IDLE_MS and removes its socket', async () => {
+    const w = world();
+    try {
+      assert.equal(w.call(['version'], '', { SKIFF_DAEMON_IDLE_MS: '400' }).code, 0);
+      const pid = w.status().pid as number;
+      await waitFor('idle exit', () => !alive(pid) && !existsSync(w.socket()));
+    } finally {
+      w.destroy();
+    }
+  });
+
+  test('a caller in another network namespace is served there, by its own daemon, never by this one', () => {
+    const w = world();
+    const other = createNetns('skdo');
+    try {
+      w.call(['version']);
+      const pidA = w.status().pid;
+      const n = net(uniq('skdbr'));
+      const ctr = createNetns('skdc');
+      try {
+        const input = JSON.stringify(options('x', [{ net: n, ips: ['10.88.0.5'] }]));
+        const env = w.env();
+        const r = run('nsenter', [`--net=${other.path}`, '--', SKIFF_CLIENT, '--config', join(w.dir, 'o'), ...FLAGS, 'setup', ctr.path], { input, env });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.ok(other.ipJson<{ ifname: string }[]>(['link', 'show']).some((l) => l.ifname === n.bridge), 'bridge in the caller\'s namespace');
+        assert.ok(!w.host.ipJson<{ ifname: string }[]>(['link', 'show']).some((l) => l.ifname === n.bridge), 'nothing in the first daemon\'s');
+        const st = JSON.parse(run('nsenter', [`--net=${other.path}`, '--', SKIFF_CLIENT, 'daemon', 'status'], { env }).stdout);
+        assert.notEqual(st.pid, pidA);
+        assert.equal(w.status().pid, pidA);
+      } finally {
+        ctr.destroy();
+      }
+      // a socket of the wrong namespace (here: a link to the first daemon's) is refused; the client runs in-process
+      const ino = (p: string): number => statSync(p).ino;
+      const misdirected = join(w.dir, `skiffd-${ino('/proc/self/ns/user')}-${ino('/proc/self/ns/mnt')}-${ino(other.path)}.sock`);
+      run('nsenter', [`--net=${other.path}`, '--', SKIFF_CLIENT, 'daemon', 'stop'], { env: w.env() });
+      rmSync(misdirected, { force: true });
+      symlinkSync(w.socket(), misdirected);
+      const served = w.status().served as number;
+      const r2 = run('nsenter', [`--net=${other.path}`, '--', SKIFF_CLIENT, 'version'], { env: w.env() });
+      assert.equal(r2.code, 0);
+      assert.equal(w.status().served, served, 'the first daemon did not serve it');
+      assert.match(readFileSync(w.socket().replace(/\.sock$/, '.log'), 'utf8'), /refused: caller is in other namespaces/);
+    } finally {
+      other.destroy();
+      w.destroy();
+    }
+  });
+
+  test('a caller of another uid is refused (SO_PEERCRED), even when it can reach the socket', () => {
+    const w = world();
+    try {
+      w.call(['version']);
+      chmodSync(w.dir, 0o755);
+      chmodSync(w.socket(), 0o666);
+      const probe = `const s=require('net').connect(process.argv[1]);s.on('connect',()=>{const b=Buffer.from('status\\0');const h=Buffer.alloc(8);h.write('SKD1');h.writeUInt32LE(b.length,4);s.write(Buffer.concat([h,b]))});s.on('data',d=>{process.stdout.write(d);s.destroy()})`;
+      const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', probe, w.socket()]);
+      assert.match(r.stdout, /^refuse uid 65534/);
+    } finally {
+      w.destroy();
+    }
+  });
+
+  test('a stale socket file (no daemon behind it) is replaced', () => {
+    const w = world();
+    try {
+      const sock = w.socket();
+      run('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', sock]);
+      assert.ok(existsSync(sock));
+      const r = w.call(['version']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(w.status().socket, sock);
+    } finally {
+      w.destroy();
+    }
+  });
+
+  test('socket activation: a daemon handed its socket through LISTEN_FDS serves the client', async () => {
+    const w = world();
+    const sock = w.socket();
+    const act = spawn('nsenter', [`--net=${w.host.path}`, '--', 'systemd-socket-activate', '-l', sock, process.execPath, join(DIST, 'skiffd.cjs')], {
+      stdio: 'ignore',
+      env: { ...process.env, SKIFF_DAEMON_IDLE_MS: '0' },
+    });
+    try {
+      await waitFor('the activation socket', () => existsSync(sock));
+      const r = w.call(['version']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(w.status().socket, 'socket activation');
+    } finally {
+      act.kill('SIGTERM');
+      w.destroy();
+    }
+  });
+
+  test('SKIFF_DAEMON=0 runs in-process and starts no daemon', () => {
+    const w = world();
+    try {
+      const r = w.call(['version'], '', { SKIFF_DAEMON: '0' });
+      assert.equal(r.code, 0);
+      assert.equal(w.status().running, false);
+    } finally {
+      w.destroy();
+    }
+  });
+});
