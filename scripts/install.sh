@@ -19,6 +19,7 @@ PACKAGES=(
   podman runc conmon catatonit busybox-static  # end-to-end tests and the demo (catatonit: pod infra)
   netavark aardvark-dns iptables  # the reference implementation, for side-by-side checks
   bats jq dnsmasq-base firewalld  # netavark's own suite (../shared/conformance) and its firewalld tests
+  gcc libc6-dev               # builds bin/skiff-client, skiffd's native client (src/client/client.c)
 )
 
 check=0

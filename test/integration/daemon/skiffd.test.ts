@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { closeFd, listenUnix } from '../../../src/daemon/libc.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetns, needRoot, REPO, run, SKIFF_CLIENT, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
@@ -173,6 +174,7 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
   test('a daemon of another build steps aside; the client starts its own', async () => {
     const w = world();
     // the same code under another build id: a dist/ whose build-id differs
+    mkdirSync(join(REPO, 'build'), { recursive: true });
     const other = mkdtempSync(join(REPO, 'build', 'other-dist-'));
     try {
       for (const f of ['skiffd.cjs', 'skiff.cjs', 'launcher.cjs']) copyFileSync(join(DIST, f), join(other, f));
@@ -260,7 +262,8 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     const w = world();
     try {
       const sock = w.socket();
-      run('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', sock]);
+      // a listener that dies without removing its socket file
+      run(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", sock]);
       assert.ok(existsSync(sock));
       const r = w.call(['version']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -273,12 +276,14 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
   test('socket activation: a daemon handed its socket through LISTEN_FDS serves the client', async () => {
     const w = world();
     const sock = w.socket();
-    const act = spawn('nsenter', [`--net=${w.host.path}`, '--', 'systemd-socket-activate', '-l', sock, process.execPath, join(DIST, 'skiffd.cjs')], {
-      stdio: 'ignore',
+    // what systemd does: bind the socket, hand it over as fd 3 with LISTEN_PID/LISTEN_FDS
+    const fd = listenUnix(sock);
+    const act = spawn('nsenter', [`--net=${w.host.path}`, '--', 'sh', '-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', process.execPath, join(DIST, 'skiffd.cjs')], {
+      stdio: ['ignore', 'ignore', 'ignore', fd],
       env: { ...process.env, SKIFF_DAEMON_IDLE_MS: '0' },
     });
+    closeFd(fd);
     try {
-      await waitFor('the activation socket', () => existsSync(sock));
       const r = w.call(['version']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.equal(w.status().socket, 'socket activation');
