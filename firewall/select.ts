@@ -33,5 +33,8 @@ export async function selectFirewallDriver(name: FirewallDriverName, ctx: Firewa
   }
   log.info('Using nftables firewall driver');
   const { createNftablesDriver } = await import('./nftables.js');
-  return createNftablesDriver(ctx);
+  const driver = createNftablesDriver(ctx);
+  if (ctx.rootless) return driver; // rootless networks live in their own netns, out of firewalld's reach
+  const { trustInFirewalld } = await import('./firewalld-zone.js');
+  return trustInFirewalld(driver);
 }

@@ -60,8 +60,9 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // native code stays in node_modules; pino is required lazily by src/lib/log.ts on the first logged line
-  external: ['netlink', 'koffi', 'pino'],
+  // native code stays in node_modules; pino is required lazily by src/lib/log.ts on the first logged line,
+  // the D-Bus client by firewall/firewalld.ts only where a system bus exists
+  external: ['netlink', 'koffi', 'pino', '@jellybrick/dbus-next'],
   sourcemap: 'linked',
   minifySyntax: true,
   legalComments: 'none',

@@ -3,7 +3,9 @@
 # own /etc/resolv.conf and its own /dev/net/tun, so tests can `ip netns add`,
 # write state under /run and point DNS upstreams at stub servers without
 # touching the machine's files. Network namespaces are still created by the
-# tests themselves.
+# tests themselves. An empty DBUS_SYSTEM_BUS_ADDRESS keeps skiff away from the
+# machine's D-Bus (and so its firewalld); tests that want firewalld start their
+# own bus and pass its address.
 #
 # /dev/net/tun: a fresh machine has it at mode 0600, so unprivileged pasta and
 # slirp4netns (rootless tests) could not open it. Rather than depend on (or
@@ -14,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
   exec "$@"   # not root: integration tests skip themselves; unit tests need nothing
 fi
 if [ "${SKIFF_IN_SANDBOX:-}" = 1 ]; then exec "$@"; fi
-exec unshare --mount --propagation private -- env SKIFF_IN_SANDBOX=1 bash -c '
+exec unshare --mount --propagation private -- env SKIFF_IN_SANDBOX=1 DBUS_SYSTEM_BUS_ADDRESS= bash -c '
   set -e
   mount -t tmpfs -o mode=755 skiff-run /run
   mkdir -p /run/lock /run/netns /run/user

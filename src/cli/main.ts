@@ -124,15 +124,21 @@ usage errors exit 2. Logs go to stderr only.`,
       io.stdout(JSON.stringify(out) + '\n');
     });
 
-  for (const name of ['firewall-reload', 'firewalld-reload']) {
-    program
-      .command(name)
-      .description(name === 'firewall-reload' ? 're-apply all saved firewall state once (e.g. after nft flush ruleset)' : 'alias of firewall-reload (runs once)')
-      .action(async () => {
-        const { firewallReload } = await import('../../firewall/reload.js');
-        await firewallReload(program.opts<GlobalFlags>().config ?? '/run/containers/networks');
-      });
-  }
+  program
+    .command('firewall-reload')
+    .description('re-apply all saved firewall state once (e.g. after nft flush ruleset)')
+    .action(async () => {
+      const { firewallReload } = await import('../../firewall/reload.js');
+      await firewallReload(program.opts<GlobalFlags>().config ?? '/run/containers/networks');
+    });
+
+  program
+    .command('firewalld-reload')
+    .description('re-apply all saved firewall state now and after every firewall-cmd --reload (runs until stopped)')
+    .action(async () => {
+      const { firewalldReload } = await import('../../firewall/reload.js');
+      await firewalldReload(program.opts<GlobalFlags>().config ?? '/run/containers/networks', env);
+    });
 
   program
     .command('dhcp-proxy')
