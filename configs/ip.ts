@@ -1,6 +1,7 @@
-// Address math for every boundary schema, on `ip-address`. Canonical text forms
-// (correctForm) are what Skiff compares, stores and prints.
-import { Address4, Address6 } from 'ip-address';
+// Typed IP and CIDR values for the boundary schemas. The text grammar (what
+// parses, the canonical text Skiff compares, stores and prints) is
+// src/lib/ip.ts, shared with the netlink facade and skiff-dns.
+import { familyOf, formatIp, formatMac, ipToBytes, networkOf, parseMac as parseMacBytes, prefixContains } from '../src/lib/ip.js';
 
 export type Family = 4 | 6;
 
@@ -21,35 +22,26 @@ export interface Cidr {
 
 /** Parses a plain IP (no prefix, no zone); undefined when it is not one. */
 export function parseIp(text: string): Ip | undefined {
-  if (text.includes('/') || text.includes('%')) return undefined;
-  if (Address4.isValid(text) && /^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    return { family: 4, address: new Address4(text).correctForm() };
-  }
-  if (text.includes(':') && Address6.isValid(text)) return { family: 6, address: new Address6(text).correctForm() };
-  return undefined;
+  const b = ipToBytes(text);
+  return b ? { family: familyOf(b), address: formatIp(b) } : undefined;
 }
 
 /** Parses "addr/prefix"; host bits are allowed and cleared. */
 export function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
-  const ip = parseIp(text.slice(0, slash));
+  const b = ipToBytes(text.slice(0, slash));
   const prefixText = text.slice(slash + 1);
-  if (!ip || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  if (!b || !/^\d{1,3}$/.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
-  if (prefix > (ip.family === 4 ? 32 : 128)) return undefined;
-  const network =
-    ip.family === 4
-      ? new Address4(`${ip.address}/${prefix}`).startAddress().correctForm()
-      : new Address6(`${ip.address}/${prefix}`).startAddress().correctForm();
-  return { family: ip.family, network, prefix, text: `${network}/${prefix}` };
+  if (prefix > b.length * 8) return undefined;
+  const network = formatIp(networkOf(b, prefix));
+  return { family: familyOf(b), network, prefix, text: `${network}/${prefix}` };
 }
 
 export function cidrContains(cidr: Cidr, ip: Ip): boolean {
   if (cidr.family !== ip.family) return false;
-  return cidr.family === 4
-    ? new Address4(ip.address).isInSubnet(new Address4(cidr.text))
-    : new Address6(ip.address).isInSubnet(new Address6(cidr.text));
+  return prefixContains(ipToBytes(cidr.network)!, cidr.prefix, ipToBytes(ip.address)!);
 }
 
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
@@ -59,15 +51,19 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return inA || inB;
 }
 
-/** First usable host address of a subnet (the default gateway). */
+/** First usable host address of a subnet (the default gateway): network + 1. */
 export function firstHost(cidr: Cidr): string {
-  return cidr.family === 4
-    ? new Address4(cidr.text).startAddressExclusive().correctForm()
-    : new Address6(cidr.text).startAddressExclusive().correctForm();
+  const b = ipToBytes(cidr.network)!;
+  for (let i = b.length - 1; i >= 0; i--) {
+    b[i] = (b[i]! + 1) & 0xff;
+    if (b[i] !== 0) break;
+  }
+  return formatIp(b);
 }
 
 /** Normalises a MAC given as aa:bb:.. or aa-bb-.. to lowercase colon form. */
 export function parseMac(text: string): string | undefined {
-  const m = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(text);
-  return m ? m.slice(1).join(':').toLowerCase() : undefined;
+  const b = parseMacBytes(text);
+  return b ? formatMac(b) : undefined;
 }
+

@@ -2,7 +2,7 @@
 // never mutated afterwards, so the server swaps a whole Backend in one
 // assignment and a query always sees one consistent snapshot. Pure: no I/O.
 import type { NetworkConfig } from '../configs/aardvark-config.js';
-import { canonicalIp, formatIp, parseIp } from './ip.js';
+import { canonicalIp, formatIp, ipToBytes } from '../src/lib/ip.js';
 import { encodeName } from './wire.js';
 
 export interface Addresses {
@@ -70,8 +70,8 @@ export class Backend {
         this.listeners.set(ip, list);
       }
       for (const c of cfg.containers) {
-        const v4 = c.ipv4.map((s) => parseIp(s)).filter((b): b is Buffer => b !== undefined);
-        const v6 = c.ipv6.map((s) => parseIp(s)).filter((b): b is Buffer => b !== undefined);
+        const v4 = c.ipv4.map((s) => ipToBytes(s)).filter((b): b is Buffer => b !== undefined);
+        const v6 = c.ipv6.map((s) => ipToBytes(s)).filter((b): b is Buffer => b !== undefined);
         for (const n of c.names) {
           const a = net.names.get(n) ?? { v4: [], v6: [] };
           for (const b of v4) if (!a.v4.some((x) => x.equals(b))) a.v4.push(b);

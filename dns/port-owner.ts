@@ -3,11 +3,11 @@
 // /proc/net/{udp,tcp}{,6}, then the process that has it open. Only run on the
 // error path; best effort, never throws.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { parseIp } from './ip.js';
+import { ipToBytes } from '../src/lib/ip.js';
 
 /** /proc/net hex form of an address: IPv4 as one little-endian word, IPv6 as four. */
 function procHex(ip: string): string | undefined {
-  const b = parseIp(ip);
+  const b = ipToBytes(ip);
   if (!b) return undefined;
   let out = '';
   for (let i = 0; i < b.length; i += 4) out += Buffer.from([b[i + 3]!, b[i + 2]!, b[i + 1]!, b[i]!]).toString('hex');

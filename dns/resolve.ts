@@ -1,7 +1,8 @@
 // The lookup policy, as a pure function of (question, asker, backend): what to
 // answer, or where to forward. The server only carries out the decision.
 import type { Backend, Scope } from './backend.js';
-import { canonicalIp, formatIp, reverseNameToIp } from './ip.js';
+import { canonicalIp, formatIp } from '../src/lib/ip.js';
+import { reverseNameToIp } from './ip.js';
 import { CLASS_IN, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_PTR } from './wire.js';
 
 export interface Question {

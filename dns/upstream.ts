@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { TcpFramer, frame } from './tcp-framer.js';
 import { getId, sameQuestion, setId, RCODE_SERVFAIL } from './wire.js';
-import { canonicalIp } from './ip.js';
+import { canonicalIp } from '../src/lib/ip.js';
 
 export interface UpstreamOptions {
   port?: number;

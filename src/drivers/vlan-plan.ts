@@ -3,7 +3,7 @@
 // an apply layer creates the link with Netlink.createVlanLink directly inside
 // the container namespace and carries out the rest.
 import { ConfigError } from '../lib/errors.js';
-import { parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
+import { cidrContains, parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
 import type { Attachment } from '../../configs/network-options.js';
 import { OptionReader } from '../core/driver-options.js';
 import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
@@ -40,7 +40,7 @@ export interface VlanPlan {
 
 function contains(cidr: Cidr, ip: string): boolean {
   const p = parseIp(ip);
-  return !!p && p.family === cidr.family && parseCidr(`${p.address}/${cidr.prefix}`)?.network === cidr.network;
+  return !!p && cidrContains(cidr, p);
 }
 
 function modeNumber(driver: 'macvlan' | 'ipvlan', r: OptionReader): number {

@@ -4,6 +4,7 @@
 // <linux/if_link.h> and <linux/if_addr.h>.
 import type { Address, Link, Route, RouteSpec, RouteType } from './netlink.js';
 import { attr, decodeAttrs, nest, readStr, readU32, str, u16, u32, u8 } from './wire.js';
+import { familyOf, formatIp, formatMac, ipToBytes, parseMac as parseMacBytes } from '../lib/ip.js';
 
 export const RTM_NEWLINK = 16;
 /** PF_BRIDGE port settings (hairpin, ...) go through SETLINK, not NEWLINK. */
@@ -255,7 +256,7 @@ export function sameRoute(have: Route, want: RouteSpec): boolean {
   );
 }
 
-// --- IP and MAC text <-> bytes ----------------------------------------------
+// --- IP and MAC text <-> bytes (the grammar is lib/ip.ts; these throw for the facade) ---
 
 export interface ParsedIp {
   family: 4 | 6;
@@ -263,11 +264,9 @@ export interface ParsedIp {
 }
 
 export function parseIp(s: string): ParsedIp {
-  const v4 = parseIPv4(s);
-  if (v4) return { family: 4, bytes: v4 };
-  const v6 = parseIPv6(s);
-  if (v6) return { family: 6, bytes: v6 };
-  throw new Error(`invalid IP address "${s}"`);
+  const bytes = ipToBytes(s);
+  if (!bytes) throw new Error(`invalid IP address "${s}"`);
+  return { family: familyOf(bytes), bytes };
 }
 
 /** "10.88.0.1/16" → bytes + prefix; a bare address is a host prefix. */
@@ -281,70 +280,6 @@ export function parseCidr(s: string): ParsedIp & { prefix: number } {
   return { ...ip, prefix };
 }
 
-function parseIPv4(s: string): Buffer | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] ?? '';
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    out[i] = Number(p);
-  }
-  return out;
-}
-
-function parseIPv6(s: string): Buffer | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s)) return undefined;
-  let tail: Buffer | undefined;
-  let text = s;
-  const lastColon = s.lastIndexOf(':');
-  if (s.includes('.')) {
-    tail = parseIPv4(s.slice(lastColon + 1));
-    if (!tail) return undefined;
-    text = s.slice(0, lastColon + 1) + '0:0'; // placeholder groups, overwritten below
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string | undefined): string[] => (h ? h.split(':') : []);
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
-  const out = Buffer.alloc(16);
-  for (let i = 0; i < 8; i++) {
-    const g = all[i] ?? '';
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-    out.writeUInt16BE(parseInt(g, 16), i * 2);
-  }
-  if (tail) tail.copy(out, 12);
-  return out;
-}
-
-/** inet_ntop's text: dotted quad, or RFC 5952 IPv6 (longest zero run compressed, lowercase). */
-export function formatIp(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  if (b.length !== 16) throw new Error(`not an IP address (${b.length} bytes)`);
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(b.readUInt16BE(i * 2));
-  // glibc writes v4-mapped (::ffff:a.b.c.d) and v4-compatible (::a.b.c.d) addresses dotted
-  const quad = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return `::ffff:${quad}`;
-  if (g.slice(0, 6).every((x) => x === 0) && g[6] !== 0) return `::${quad}`;
-  let best = -1;
-  let bestLen = 1; // a single zero group is not compressed
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best === -1) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
 function broadcast4(addr: Buffer, prefix: number): Buffer {
   const host = prefix === 0 ? 0xffffffff : (1 << (32 - prefix)) - 1;
   const b = Buffer.alloc(4);
@@ -353,10 +288,9 @@ function broadcast4(addr: Buffer, prefix: number): Buffer {
 }
 
 export function parseMac(s: string): Buffer {
-  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(s)) throw new Error(`invalid MAC address "${s}"`);
-  return Buffer.from(s.replaceAll(':', ''), 'hex');
+  const b = parseMacBytes(s);
+  if (!b) throw new Error(`invalid MAC address "${s}"`);
+  return b;
 }
 
-export function formatMac(b: Buffer): string {
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
-}
+export { formatIp, formatMac };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseNetworkConfig } from '../../../configs/aardvark-config.js';
 import { Backend } from '../../../dns/backend.js';
-import { formatIp } from '../../../dns/ip.js';
+import { formatIp } from '../../../src/lib/ip.js';
 import { resolve, stripSearchDomain, type Decision, type ResolveOptions } from '../../../dns/resolve.js';
 import { TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_PTR } from '../../../dns/wire.js';
 

@@ -10,32 +10,9 @@ import { attr, decodeAttrs, decodeMessages, encodeMessage, errnoName, errnoText,
 
 const ip6 = (s: string): string => formatIp(parseIp(s).bytes);
 
-test('formatIp writes IPv6 the way inet_ntop does (RFC 5952)', () => {
-  const cases: [string, string][] = [
-    ['::', '::'],
-    ['::1', '::1'],
-    ['fd00:0:0:0::1', 'fd00::1'],
-    ['FD00::ABCD', 'fd00::abcd'],
-    ['2001:db8:0:1:0:0:0:1', '2001:db8:0:1::1'],
-    ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'], // the longer run wins
-    ['1:0:0:1:0:0:1:1', '1::1:0:0:1:1'], // a tie: the first run
-    ['1:0:1:1:1:1:1:1', '1:0:1:1:1:1:1:1'], // one zero group stays
-    ['fe80::', 'fe80::'],
-    ['0:0:0:0:0:ffff:102:304', '::ffff:1.2.3.4'],
-    ['::ffff:10.0.0.1', '::ffff:10.0.0.1'],
-    ['1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:102:304'],
-    ['::1.2.3.4', '::1.2.3.4'],
-    ['::2', '::2'],
-    ['::1:0', '::0.1.0.0'], // glibc's choice, and so ip's
-  ];
-  for (const [input, want] of cases) assert.equal(ip6(input), want, input);
-  assert.equal(formatIp(Buffer.from([10, 88, 0, 1])), '10.88.0.1');
-});
-
-test('parseIp refuses what the kernel would misread', () => {
-  for (const bad of ['', '1.2.3', '256.1.1.1', '01.2.3.4', '1.2.3.4.5', '1::2::3', '12345::', ':1', '1:', 'fe80::1%eth0', 'g::1', '1:2:3:4:5:6:7:8:9', '::1.2.3']) {
-    assert.throws(() => parseIp(bad), /invalid IP address/, bad);
-  }
+test('parseIp/parseCidr/parseMac throw for the facade (the grammar itself: test/unit/lib/ip.test.ts)', () => {
+  assert.throws(() => parseIp('01.2.3.4'), /invalid IP address "01.2.3.4"/);
+  assert.equal(ip6('FD00::ABCD'), 'fd00::abcd');
   assert.equal(parseIp('10.0.0.1').family, 4);
   assert.equal(parseIp('::').family, 6);
 });
@@ -52,7 +29,7 @@ test('parseCidr: prefix bounds, bare address is a host prefix', () => {
 
 test('MAC text <-> bytes', () => {
   assert.equal(formatMac(parseMac('02:AB:cd:00:00:0F')), '02:ab:cd:00:00:0f');
-  for (const bad of ['02:ab:cd:00:00', '02-ab-cd-00-00-0f', '02:ab:cd:00:00:0g', '']) assert.throws(() => parseMac(bad), /invalid MAC/);
+  for (const bad of ['02:ab:cd:00:00', '02:ab:cd:00:00:0g', '']) assert.throws(() => parseMac(bad), /invalid MAC/);
 });
 
 test('validIfName follows dev_valid_name()', () => {
