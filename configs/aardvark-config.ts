@@ -1,5 +1,5 @@
 // The per-network files shared by netavark/skiff (writers) and aardvark-dns/
-// skiff-dns (reader), contract §2.2. One file per DNS-enabled network, named
+// skiff-dns (reader). One file per DNS-enabled network, named
 // after the network, `%int` suffix for internal networks:
 //
 //   <bind_ip>[,<bind_ip>...][ <net_dns>[,...]]                          line 1

@@ -1,4 +1,4 @@
-// `create` stdin (contract §1.12): {"network", "used", "options"} as podman 6
+// `create` stdin: {"network", "used", "options"} as podman 6
 // sends it (nv:docs/netavark-create-input.md). This schema checks shapes only;
 // address syntax and the netavark rules live in src/core/create/.
 // Go sends `omitempty` fields absent and nil maps/slices as null: both mean unset.

@@ -1,5 +1,5 @@
-// NetworkOptions: what the engine sends to `setup`/`teardown` on stdin
-// (contract §1.5). Podman ≤5 sends `networks` as a map, Podman 6 as an ordered
+// NetworkOptions: what the engine sends to `setup`/`teardown` on stdin.
+// Podman ≤5 sends `networks` as a map, Podman 6 as an ordered
 // array; both come out as one ordered list of attachments. Unknown fields are
 // kept on the objects (plugins get the network as sent) but never required.
 // zod/mini: the full zod build costs ~40 ms of start-up on every `skiff setup`.

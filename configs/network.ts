@@ -1,4 +1,4 @@
-// The Network object (contract §1.5) as `create` prints it and podman stores it
+// The Network object as `create` prints it and podman stores it
 // in /etc/containers/networks/<name>.json. Keys come out in podman's own order
 // (cl:common/libnetwork/types/network.go) and unset fields are left out, which
 // podman reads the same as null.

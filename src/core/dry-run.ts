@@ -1,7 +1,7 @@
 // `skiff setup --dry-run`: everything setup would do, as data, with nothing
 // changed — the plans (links, addresses, routes, sysctls, DNS entries) and
 // the exact nftables batches. Useful to review what Skiff will do to a host
-// that has its own firewall (pain #14) and to debug a network definition.
+// that has its own firewall and to debug a network definition.
 import type { AttachmentPlan } from '../drivers/plan.js';
 import type { Context } from './context.js';
 import { bridgePlans, loadOptions, planAll } from './setup.js';

@@ -1,5 +1,5 @@
 // `skiff setup NETNS`: validate every network, then set each up in input order;
-// a failure part-way undoes everything this call did (contract §1.7).
+// a failure part-way undoes everything this call did.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { annotate, ConfigError } from '../lib/errors.js';

@@ -1,4 +1,4 @@
-// The StatusBlock map printed by `setup` (contract §1.6): one entry per network,
+// The StatusBlock map printed by `setup`: one entry per network,
 // exactly one interface each, addresses with the subnet prefix.
 import type { StatusSubnet } from '../drivers/plan.js';
 

@@ -1,6 +1,6 @@
 // `skiff teardown NETNS`: best effort and idempotent. Every step runs even when
 // an earlier one failed; "already gone" counts as success; the errors are
-// reported together at the end (contract §1.7).
+// reported together at the end.
 import { SkiffError, throwCollected, toError, wrap } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
 import { openNetlink } from '../netlink/rtnl.js';

@@ -1,5 +1,5 @@
-// The bridge driver's decisions (contract §1.7, §1.8), as data: which links,
-// addresses, routes, sysctls, firewall and DNS entries one attachment needs.
+// The bridge driver's decisions, as data: which links, addresses, routes,
+// sysctls, firewall and DNS entries one attachment needs.
 import { ConfigError } from '../lib/errors.js';
 import { parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
 import type { Attachment } from '../../configs/network-options.js';

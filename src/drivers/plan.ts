@@ -65,7 +65,7 @@ export interface BridgePlan {
   status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
 }
 
-/** A network whose driver is an external plugin (contract §1.13). */
+/** A network whose driver is an external plugin. */
 export interface PluginPlan {
   driver: 'plugin';
   attachment: Attachment;

@@ -1,4 +1,4 @@
-// External network drivers (contract §1.13, nv:plugin-API.md): an executable
+// External network drivers (netavark's plugin API, docs/plugin-API.md upstream): an executable
 // named exactly as the driver in one of the --plugin-directory dirs, called
 // with a subcommand and JSON on stdin. Exit 0 = the answer on stdout; non-zero
 // = {"error": "..."} on stdout. Its stderr is passed through to ours.
@@ -56,7 +56,7 @@ export interface PluginExecInput {
 const ipText = z.string().check(z.refine((s) => parseIp(s) !== undefined, { error: (i) => `invalid IP address ${JSON.stringify(i.input)}` }));
 const cidrText = z.string().check(z.refine((s) => parseCidr(s) !== undefined, { error: (i) => `invalid address/prefix ${JSON.stringify(i.input)}` }));
 
-/** StatusBlock as a plugin must print it from `setup` (contract §1.6). */
+/** StatusBlock as a plugin must print it from `setup`. */
 export const pluginStatusBlockSchema = z.object({
   dns_search_domains: z.nullish(z.array(z.string())),
   dns_server_ips: z.nullish(z.array(ipText)),

@@ -1,4 +1,4 @@
-// The macvlan/ipvlan driver's decisions (contract §1.7, nv:src/network/vlan.rs)
+// The macvlan/ipvlan driver's decisions (as netavark's src/network/vlan.rs)
 // as data: the link to create on the parent, its addresses and routes. Pure;
 // an apply layer creates the link with Netlink.createVlanLink directly inside
 // the container namespace and carries out the rest.

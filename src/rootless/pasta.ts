@@ -1,5 +1,5 @@
 // pasta command line, built as data (like containers/common createPastaArgs,
-// contract §3.2) so every option is table-tested without starting anything.
+// as containers/common's createPastaArgs) so every option is table-tested without starting anything.
 import { SkiffError } from '../lib/errors.js';
 import { pastaSpec } from './ports.js';
 import type { Features, RootlessOptions } from './types.js';
@@ -70,7 +70,7 @@ export function pastaArgs(o: RootlessOptions, features: Features, pidFile: strin
   if (!udp) args.push('-u', 'none');
   if (!seen.tcpNs) args.push('-T', 'none');
   if (!seen.udpNs) args.push('-U', 'none');
-  // The gateway address reaches the host's loopback only when asked for (pain #11).
+  // The gateway address reaches the host's loopback only when asked for: otherwise any container could reach the host's local services.
   if (!o.hostLoopback && !seen.mapGw) args.push('--no-map-gw');
   if (!o.debug) args.push('--quiet');
   else {

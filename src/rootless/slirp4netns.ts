@@ -1,4 +1,4 @@
-// slirp4netns command line (contract §3.3, containers/common slirp4netns.go),
+// slirp4netns command line (as containers/common slirp4netns.go builds it),
 // built as data. Ports are not on the command line: slirp4netns takes them
 // through its API socket once it is running (slirp-api.ts).
 import { Address4 } from 'ip-address';
@@ -6,7 +6,7 @@ import { SkiffError } from '../lib/errors.js';
 import type { Features, RootlessOptions } from './types.js';
 
 export const SLIRP_DEFAULT_CIDR = '10.0.2.0/24';
-/** podman's default: large frames make slirp4netns several times faster than 1500 (pain #12). */
+/** podman's default: large frames make slirp4netns several times faster than 1500. */
 export const SLIRP_DEFAULT_MTU = 65520;
 export const SLIRP_READY_FD = 3;
 

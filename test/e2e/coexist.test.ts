@@ -26,7 +26,7 @@ describe('e2e: coexistence and edge cases', { skip }, () => {
   });
 
   test('with a DROP forward policy (Docker-style): published port from outside', {
-    skip: e2eBackend() === 'reference' ? 'netavark 1.4 does not accept new DNATed connections past a foreign FORWARD DROP (beyond.md #4)' : false,
+    skip: e2eBackend() === 'reference' ? 'netavark 1.4 does not accept new DNATed connections past a foreign FORWARD DROP' : false,
   }, async () => {
     const r = await waitFor(() => {
       const x = ph.outside.run('timeout', ['5', 'busybox', 'wget', '-qO-', `http://${LINK.host4}:8080/`]);

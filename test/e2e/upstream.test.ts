@@ -54,7 +54,7 @@ describe('e2e: DNS forwarding and pods', { skip }, () => {
   });
 
   test('internal network: external names are not forwarded', {
-    skip: e2eBackend() === 'reference' ? 'aardvark-dns 1.4 still forwards for internal networks (later aardvark answers NXDOMAIN, contract §2.3)' : false,
+    skip: e2eBackend() === 'reference' ? 'aardvark-dns 1.4 still forwards for internal networks (later aardvark-dns answers NXDOMAIN)' : false,
   }, () => {
     assert.deepEqual(resolves(ph, 'u2', 'internal-only.test'), []);
     assert.ok(!stubLog.includes('internal-only'), stubLog);

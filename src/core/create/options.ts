@@ -1,4 +1,4 @@
-// Driver option checks for `create` (contract §1.5 "Driver options"). Values
+// Driver option checks for `create` (netavark's driver options). Values
 // are strings; a few are normalised the way podman ≤5 did it in Go so that
 // setup only ever sees "true"/"false".
 import { ConfigError } from '../../lib/errors.js';

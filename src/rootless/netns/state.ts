@@ -1,5 +1,5 @@
 // State of the shared rootless netns, in <state dir>/rootless-netns/ (the
-// layout of Podman's, contract §3.4): info.json (who holds what),
+// layout of Podman's rootless netns): info.json (who holds what),
 // rootless-netns-conn.pid (pasta's pid file), ref-count, attachments.json
 // (one key per container network, so a repeated teardown cannot count twice),
 // config.json (--ports and --backend, kept across re-creation), resolv.conf,

@@ -1,5 +1,5 @@
 // Options reach the helper: MTU, interface name, IPv4-only, slirp4netns CIDR,
-// and the opt-in host-loopback mapping (pain #11), checked from inside the
+// and the opt-in host-loopback mapping, checked from inside the
 // container as the unprivileged user.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

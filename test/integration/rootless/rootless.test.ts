@@ -88,7 +88,7 @@ for (const backend of ['pasta', 'slirp4netns'] as const) {
     it('a client outside reaches the published tcp port', async () => {
       const reply = await w.client('tcp', 8080, 'hello tcp');
       assert.match(reply, /hello tcp/);
-      // pasta keeps the client's address (pain #1); slirp4netns is not held to it
+      // pasta keeps the client's address; slirp4netns is not held to it
       if (backend === 'pasta') assert.equal(peerOf(reply, 'peer'), CLIENT_IP);
     });
 

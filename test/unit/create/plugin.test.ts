@@ -1,4 +1,4 @@
-// The plugin API (contract §1.13) against small plugins written here into a
+// netavark's plugin API against small plugins written here into a
 // temp dir: one that works, one that reports {"error"}, one that talks on
 // stderr, one that prints garbage, one that dies. No root: nothing here
 // touches a namespace (the netns path is only passed through).

@@ -7,7 +7,7 @@ const PID = '/run/user/1000/skiff/rootless/k.pid';
 const NS = '/run/user/1000/netns/netns-1234';
 
 describe('pastaArgs', () => {
-  // Expected lines follow contract §3.2 (containers/common createPastaArgs), plus our --pid.
+  // Expected lines follow containers/common's createPastaArgs, plus our --pid.
   const cases: { name: string; o: Parameters<typeof opts>[0]; f?: typeof pastaNew; want: string }[] = [
     {
       name: 'no ports: every direction off, podman defaults',

@@ -8,7 +8,7 @@ const NS = '/run/user/1000/netns/netns-1234';
 const s = (o: Parameters<typeof opts>[0] = {}) => opts({ backend: 'slirp4netns', ...o });
 
 describe('slirpArgs', () => {
-  // Expected lines follow contract §3.3 (containers/common slirp4netns.go), with the API socket always on.
+  // Expected lines follow containers/common's slirp4netns.go, with the API socket always on.
   const cases: { name: string; o: Parameters<typeof opts>[0]; sandbox?: boolean; f?: typeof slirpFull; want: string }[] = [
     {
       name: 'defaults, as root in our user namespace (sandbox on)',
