@@ -8,6 +8,7 @@ import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
 import { registerRootless } from './commands/rootless.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerDhcpProxy } from './commands/dhcp-proxy.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -140,14 +141,7 @@ usage errors exit 2. Logs go to stderr only.`,
       await firewalldReload(program.opts<GlobalFlags>().config ?? '/run/containers/networks', env);
     });
 
-  program
-    .command('dhcp-proxy')
-    .description('not supported: skiff has no DHCP proxy yet')
-    .allowUnknownOption(true)
-    .action(() => {
-      throw new SkiffError('dhcp-proxy is not supported by skiff yet', { hint: 'Use host-local IPAM (the default)' });
-    });
-
+  registerDhcpProxy(program, env);
   registerRootless(program, io);
   registerDaemon(program, io, env);
   return program;

@@ -2,7 +2,8 @@
 // a failure part-way undoes everything this call did.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { annotate, ConfigError } from '../lib/errors.js';
+import { annotate, ConfigError, SkiffError, wrap } from '../lib/errors.js';
+import type { DhcpAttachable, DhcpCallContext } from '../dhcp/attach.js';
 import { withLock } from '../lib/lock.js';
 import { parseNetworkOptions, type NetworkOptions } from '../../configs/network-options.js';
 import { selectFirewallDriver } from '../../firewall/select.js';
@@ -116,12 +117,14 @@ async function applySetup(
       const env: ApplyEnv = { host, ctr, ns, log };
       switch (plan.driver) {
         case 'bridge':
-          result[current] = await setupBridgeAttachment(plan, env, undo, fw, dnsBindIps);
+          result[current] = await setupBridgeAttachment(plan, env, undo, fw, dnsBindIps, opts, nsPath);
           break;
         case 'macvlan':
-        case 'ipvlan':
-          result[current] = statusBlock(plan, (await setupVlan(plan, env, undo)).mac);
+        case 'ipvlan': {
+          const { mac } = await setupVlan(plan, env, undo);
+          result[current] = statusBlock(await withLease(plan, mac, env, undo, opts, nsPath), mac);
           break;
+        }
         case 'plugin': {
           const { pluginSetup, pluginTeardown } = await import('../drivers/plugin.js');
           const input = pluginInput(opts, plan);
@@ -151,8 +154,11 @@ async function setupBridgeAttachment(
   undo: Undo,
   fw: FirewallDriver | undefined,
   dnsBindIps: Map<string, string[]>,
+  opts: NetworkOptions,
+  nsPath: string,
 ): Promise<StatusBlock> {
   const r = await setupBridge(plan, env, undo);
+  const leased = await withLease(plan, r.mac, env, undo, opts, nsPath);
   if (fw && plan.firewall) {
     const net = plan.firewall;
     await fw.setupNetwork(net);
@@ -165,5 +171,19 @@ async function setupBridgeAttachment(
   }
   // unmanaged bridges: DNS listens on whatever addresses the bridge has
   if (plan.dns && !plan.managed) dnsBindIps.set(plan.attachment.name, r.bridgeIps);
-  return statusBlock(plan, r.mac, plan.dns && !plan.managed ? r.bridgeIps : undefined);
+  return statusBlock(leased, r.mac, plan.dns && !plan.managed ? r.bridgeIps : undefined);
+}
+
+/** IPAM dhcp: the lease from the proxy becomes the interface's address and the status (src/dhcp/attach.ts). */
+async function withLease<P extends DhcpAttachable>(plan: P, mac: string, env: ApplyEnv, undo: Undo, opts: NetworkOptions, nsPath: string): Promise<P> {
+  if (!plan.dhcp || !env.ctr) return plan;
+  const { setupDhcp } = await import('../dhcp/attach.js');
+  const link = await env.ctr.getLink(plan.containerIf);
+  if (!link) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace`);
+  const status = await setupDhcp(plan, env.ctr, link.index, mac, dhcpCallContext(opts, nsPath), undo);
+  return { ...plan, status };
+}
+
+export function dhcpCallContext(opts: NetworkOptions, nsPath: string): DhcpCallContext {
+  return { nsPath, containerId: opts.containerId, hostName: opts.containerHostname ?? '' };
 }

@@ -11,7 +11,9 @@ import { teardownVlan } from '../drivers/vlan-apply.js';
 import type { BridgePlan } from '../drivers/plan.js';
 import type { FirewallDriver } from '../../firewall/firewall.js';
 import { requireConfigDir, type Context } from './context.js';
-import { bridgePlans, firewallFor, loadOptions, lockPath, planAll, pluginInput } from './setup.js';
+import { bridgePlans, dhcpCallContext, firewallFor, loadOptions, lockPath, planAll, pluginInput } from './setup.js';
+import type { DhcpAttachable } from '../dhcp/attach.js';
+import type { NetworkOptions } from '../../configs/network-options.js';
 import { removeDns } from './dns.js';
 
 export async function teardown(ctx: Context, nsPath: string, input: string): Promise<void> {
@@ -53,10 +55,12 @@ export async function teardown(ctx: Context, nsPath: string, input: string): Pro
           const env: ApplyEnv = { host, ctr, ns, log };
           switch (plan.driver) {
             case 'bridge':
+              if (plan.dhcp) await attempt(`release DHCP lease of network ${name}`, () => releaseLease(plan, env, opts, nsPath));
               await teardownBridgeAttachment(plan, env, fw, attempt);
               break;
             case 'macvlan':
             case 'ipvlan':
+              if (plan.dhcp) await attempt(`release DHCP lease of network ${name}`, () => releaseLease(plan, env, opts, nsPath));
               await attempt(`remove interface ${plan.containerIf} of network ${name}`, () => teardownVlan(plan, env));
               break;
             case 'plugin':
@@ -76,6 +80,17 @@ export async function teardown(ctx: Context, nsPath: string, input: string): Pro
     ns?.close();
   }
   throwCollected(errors);
+}
+
+/** IPAM dhcp: the proxy releases the lease of the interface's MAC (needs the interface to learn it). */
+async function releaseLease(plan: DhcpAttachable, env: ApplyEnv, opts: NetworkOptions, nsPath: string): Promise<void> {
+  const link = env.ctr ? await env.ctr.getLink(plan.containerIf) : undefined;
+  if (!link?.mac) {
+    env.log.warn(`interface ${plan.containerIf} is gone: cannot tell the DHCP proxy which lease to release`);
+    return;
+  }
+  const { teardownDhcp } = await import('../dhcp/attach.js');
+  await teardownDhcp(plan, link.mac, dhcpCallContext(opts, nsPath));
 }
 
 async function teardownBridgeAttachment(

@@ -31,8 +31,7 @@ export function planBridge(att: Attachment, ctx: PlanContext): BridgePlan {
   if (ipam === 'dhcp' && managed) {
     throw new ConfigError('cannot use dhcp ipam driver without using the option mode=unmanaged', { detail: `${netPath}.ipam_options.driver` });
   }
-  if (ipam === 'dhcp') throw new ConfigError('dhcp ipam driver is not yet supported by skiff', { detail: `${netPath}.ipam_options.driver` });
-  if (ipam !== 'host-local' && ipam !== 'none') {
+  if (ipam !== 'host-local' && ipam !== 'none' && ipam !== 'dhcp') {
     throw new ConfigError(`unsupported ipam driver ${ipam}`, { detail: `${netPath}.ipam_options.driver (expected host-local, dhcp or none)` });
   }
   // no name: the kernel names the host end veth0, veth1, … (lowest free), as for netavark
@@ -182,6 +181,13 @@ export function planBridge(att: Attachment, ctx: PlanContext): BridgePlan {
     firewall,
     ports,
     dns,
+    dhcp:
+      ipam === 'dhcp'
+        ? {
+            defaultRouteMetric: net.internal || o.noDefaultRoute ? undefined : o.metric,
+            userDns: ctx.dnsServers.length > 0 || (net.network_dns_servers?.length ?? 0) > 0,
+          }
+        : undefined,
     status: {
       subnets: statusSubnets,
       dnsServerIps: dns ? (managed ? gateways : []) : ctx.dnsServers,

@@ -5,6 +5,7 @@ import type { PortMapping } from '../../configs/port-mapping.js';
 import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';
 import type { RouteSpec } from '../netlink/netlink.js';
 import type { VlanPlan } from './vlan-plan.js';
+import type { DhcpPlan } from '../dhcp/attach.js';
 
 export interface Sysctl {
   key: string;
@@ -62,6 +63,8 @@ export interface BridgePlan {
   firewall: FirewallNetwork | undefined;
   ports: PortForward | undefined;
   dns: DnsPlan | undefined;
+  /** IPAM dhcp (unmanaged bridges only): the proxy leases the address at apply time */
+  dhcp: DhcpPlan | undefined;
   status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
 }
 

@@ -7,6 +7,7 @@ import { cidrContains, parseCidr, parseIp, parseMac, type Cidr } from '../../con
 import type { Attachment } from '../../configs/network-options.js';
 import { OptionReader } from '../core/driver-options.js';
 import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
+import type { DhcpPlan } from '../dhcp/attach.js';
 
 /** linux/if_link.h enum macvlan_mode: a bit per mode. */
 export const MACVLAN_MODE = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
@@ -35,6 +36,8 @@ export interface VlanPlan {
   /** default routes (unless internal / no_default_route), then the network's static routes */
   routes: PlannedRoute[];
   containerSysctls: Sysctl[];
+  /** IPAM dhcp: the proxy leases the address at apply time */
+  dhcp: DhcpPlan | undefined;
   status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
 }
 
@@ -50,10 +53,10 @@ function modeNumber(driver: 'macvlan' | 'ipvlan', r: OptionReader): number {
 
 /**
  * Plans one macvlan/ipvlan attachment. Throws ConfigError naming the field
- * for bad options, DHCP (not supported yet) and missing static IPs.
- * `ctx` is accepted for symmetry with planBridge; DNS and firewall do not apply.
+ * for bad options, DHCP on ipvlan and missing static IPs. With IPAM dhcp the
+ * address, gateway and DNS come from the lease at apply time (src/dhcp/attach.ts).
  */
-export function planVlan(att: Attachment, _ctx: PlanContext): VlanPlan {
+export function planVlan(att: Attachment, ctx: PlanContext): VlanPlan {
   const { network: net, opts } = att;
   const driver = net.driver;
   if (driver !== 'macvlan' && driver !== 'ipvlan') throw new ConfigError(`planVlan: unsupported VLAN type ${driver}`);
@@ -66,8 +69,9 @@ export function planVlan(att: Attachment, _ctx: PlanContext): VlanPlan {
   const bcCutoff = driver === 'macvlan' ? r.int('bclim', -2147483648, 2147483647) : undefined;
 
   const ipam = net.ipam_options['driver'] ?? 'host-local';
-  if (ipam === 'dhcp') throw new ConfigError(`${netPath}.ipam_options.driver: dhcp is not supported yet`);
-  if (ipam !== 'host-local' && ipam !== 'none') {
+  // netavark's wording, without a field path: podman users match on it
+  if (ipam === 'dhcp' && driver === 'ipvlan') throw new ConfigError('ipam driver dhcp is not supported with ipvlan');
+  if (ipam !== 'host-local' && ipam !== 'none' && ipam !== 'dhcp') {
     throw new ConfigError(`${netPath}.ipam_options.driver: unknown IPAM driver ${JSON.stringify(ipam)} (expected host-local, dhcp or none)`);
   }
   const subnets = net.subnets.map((s) => ({ cidr: parseCidr(s.subnet)!, gateway: s.gateway ? parseIp(s.gateway)!.address : undefined }));
@@ -114,7 +118,14 @@ export function planVlan(att: Attachment, _ctx: PlanContext): VlanPlan {
     routes,
     // addresses are static; router advertisements on the parent's LAN must not add more
     containerSysctls: [{ key: `net/ipv6/conf/${opts.interface_name}/autoconf`, value: '0', optional: true }],
-    // no DNS server on these networks; DHCP (when supported) would fill these from the lease
+    dhcp:
+      ipam === 'dhcp'
+        ? {
+            defaultRouteMetric: net.internal || noDefaultRoute ? undefined : metric,
+            userDns: ctx.dnsServers.length > 0 || (net.network_dns_servers?.length ?? 0) > 0,
+          }
+        : undefined,
+    // no DNS server on these networks; with DHCP, setup fills these from the lease
     status: { subnets: statusSubnets, dnsServerIps: [], dnsSearchDomains: [] },
   };
 }

@@ -183,18 +183,24 @@ test('interface names longer than 15 characters are refused', () => {
   assert.throws(() => planBridge(opts.attachments[0]!, ctx(opts)), /longer than 15/);
 });
 
-test('dhcp IPAM: netavark\'s error on a managed bridge, not supported on an unmanaged one; unknown drivers', () => {
+test('dhcp IPAM: netavark\'s error on a managed bridge; unknown drivers', () => {
   const opts = load(SAMPLE, (o) => {
     o.network_info.mynet.ipam_options = { driver: 'dhcp' };
   });
   assert.throws(() => planBridge(opts.attachments[0]!, ctx(opts)), /^ConfigError: cannot use dhcp ipam driver without using the option mode=unmanaged$/);
-  const unmanaged = load(SAMPLE, (o) => {
-    o.network_info.mynet.ipam_options = { driver: 'dhcp' };
-    o.network_info.mynet.options = { mode: 'unmanaged' };
-  });
-  assert.throws(() => planBridge(unmanaged.attachments[0]!, ctx(unmanaged)), /dhcp ipam driver is not yet supported/);
   const other = load(SAMPLE, (o) => {
     o.network_info.mynet.ipam_options = { driver: 'someDriver' };
   });
   assert.throws(() => planBridge(other.attachments[0]!, ctx(other)), /^ConfigError: unsupported ipam driver someDriver$/);
+});
+
+test('dhcp IPAM on an unmanaged bridge: the lease comes at apply time', () => {
+  const opts = load(SAMPLE, (o) => {
+    o.network_info.mynet.ipam_options = { driver: 'dhcp' };
+    o.network_info.mynet.options = { mode: 'unmanaged' };
+    o.network_info.mynet.subnets = [];
+    o.networks.mynet.static_ips = [];
+  });
+  const p = planBridge(opts.attachments[0]!, ctx(opts));
+  assert.deepEqual([p.containerAddrs, p.bridgeAddrs, p.dhcp], [[], [], { defaultRouteMetric: 100, userDns: false }]);
 });

@@ -60,6 +60,7 @@ describe('planVlan', () => {
         containerAddrs: ['192.168.1.50/24'],
         routes: [{ destination: '0.0.0.0/0', gateway: '192.168.1.1', metric: 99 }],
         containerSysctls: [{ key: 'net/ipv6/conf/eth0/autoconf', value: '0', optional: true }],
+        dhcp: undefined,
         status: { subnets: [{ ipnet: '192.168.1.50/24', gateway: '192.168.1.1' }], dnsServerIps: [], dnsSearchDomains: [] },
       },
     );
@@ -129,12 +130,21 @@ describe('planVlan', () => {
     assert.deepEqual([p.containerAddrs, p.routes], [[], []]);
   });
 
+  it('ipam dhcp: no addresses planned, a default route at the network metric once leased', () => {
+    const p = planVlan(attachment({ subnets: [], ipam_options: { driver: 'dhcp' } }, { static_ips: [] }), ctx);
+    assert.deepEqual([p.containerAddrs, p.routes, p.dhcp], [[], [], { defaultRouteMetric: 99, userDns: true }], 'the container has its own DNS servers');
+  });
+  it('ipam dhcp with no_default_route: no route from the lease', () => {
+    const p = planVlan(attachment({ subnets: [], options: { no_default_route: 'true' }, ipam_options: { driver: 'dhcp' } }, { static_ips: [] }), ctx);
+    assert.equal(p.dhcp?.defaultRouteMetric, undefined);
+  });
+
   const errors: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
     ['bad macvlan mode', { options: { mode: 'l3' } }, {}, /network_info\.mv\.options\.mode: invalid value "l3"/],
     ['bad ipvlan mode', { driver: 'ipvlan', options: { mode: 'bridge' } }, {}, /network_info\.mv\.options\.mode: invalid value "bridge"/],
     ['bad bclim', { options: { bclim: 'x' } }, {}, /network_info\.mv\.options\.bclim: invalid value "x"/],
     ['bad mtu', { options: { mtu: 'big' } }, {}, /network_info\.mv\.options\.mtu/],
-    ['dhcp', { subnets: [], ipam_options: { driver: 'dhcp' } }, { static_ips: [] }, /dhcp is not supported yet/],
+    ['dhcp on ipvlan', { driver: 'ipvlan', subnets: [], ipam_options: { driver: 'dhcp' } }, { static_ips: [] }, /ConfigError: ipam driver dhcp is not supported with ipvlan$/],
     ['no static ips', {}, { static_ips: [] }, /no static ips provided for network mv/],
   ];
   for (const [name, network, per, re] of errors) {
