@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   nftables iproute2 iputils-ping procps util-linux socat conntrack
+  dnsmasq-base                # the LAN DHCP server of the DHCP proxy tests
   dnsutils dnsperf            # dig for DNS tests, dnsperf for bench/
   passt slirp4netns uidmap    # rootless backends
   podman runc conmon catatonit busybox-static  # end-to-end tests and the demo (catatonit: pod infra)

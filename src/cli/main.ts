@@ -8,7 +8,7 @@ import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
 import { registerRootless } from './commands/rootless.js';
 import { registerDaemon } from './commands/daemon.js';
-import { registerDhcpProxy } from './commands/dhcp-proxy.js';
+import { registerDhcpProxy, scopeDhcpProxyArgs } from './commands/dhcp-proxy.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -174,7 +174,7 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   setLogFormat('netavark');
   const program = buildProgram(io, env, calledAsNetavark(process.argv[1], env));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(scopeDhcpProxyArgs(argv), { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

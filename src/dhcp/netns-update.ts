@@ -35,8 +35,10 @@ export async function updateLeaseInNetns(nsPath: string, ifname: string, old: Dh
       // the metric setup chose; the kernel's default (0) when there was no route
       const oldRoute = oldGw ? (await nl.routes(4)).find((r) => r.destination === '0.0.0.0/0' && r.gateway === oldGw) : undefined;
       if (change.addressChanged) {
-        await nl.addAddress({ linkIndex: link.index, cidr: leaseCidr(next) });
+        // old first: deleting a primary address takes the secondaries of its
+        // subnet with it, and the new one would be such a secondary
         await nl.deleteAddress({ linkIndex: link.index, cidr: leaseCidr(old) });
+        await nl.addAddress({ linkIndex: link.index, cidr: leaseCidr(next) });
       }
       if (change.gatewayChanged || change.addressChanged) {
         if (oldGw) await nl.deleteRoute({ destination: '0.0.0.0/0', gateway: oldGw, ...(oldRoute?.metric !== undefined ? { metric: oldRoute.metric } : {}) });

@@ -33,3 +33,15 @@ export function registerDhcpProxy(program: Command, env: NodeJS.ProcessEnv = pro
       process.exit(code);
     });
 }
+
+/**
+ * `-a` is also the global `--aardvark-binary`, and Commander lets global flags
+ * win anywhere on the line. After `dhcp-proxy` it means --activity-timeout,
+ * as in netavark (clap scopes flags to their subcommand) and its systemd unit.
+ */
+export function scopeDhcpProxyArgs(argv: readonly string[]): string[] {
+  const i = argv.indexOf('dhcp-proxy');
+  if (i < 0) return [...argv];
+  const rest = argv.slice(i + 1).map((a) => (a === '-a' ? '--activity-timeout' : /^-a[^-]/.test(a) ? `--activity-timeout=${a.slice(2)}` : a));
+  return [...argv.slice(0, i + 1), ...rest];
+}
