@@ -2,7 +2,7 @@
 // a failure part-way undoes everything this call did.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { annotate, ConfigError, SkiffError, wrap } from '../lib/errors.js';
+import { annotate, ConfigError, SkiffError } from '../lib/errors.js';
 import type { DhcpAttachable, DhcpCallContext } from '../dhcp/attach.js';
 import { withLock } from '../lib/lock.js';
 import { parseNetworkOptions, type NetworkOptions } from '../../configs/network-options.js';
