@@ -174,7 +174,8 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
     }
     const aliases: string[] = [];
     for (const a of opts.aliases) {
-      if (a === '' || /[\s,]/.test(a)) warnings.push(`${path}.aliases: dropping invalid DNS name ${JSON.stringify(a)}`);
+      // netavark's warning text (JSON.stringify quotes and escapes like Rust's {:?})
+      if (a === '' || /[\s,]/.test(a)) warnings.push(`invalid network alias ${JSON.stringify(a)} of network ${name}, it will not be resolvable`);
       else aliases.push(a);
     }
     attachments.push({ name, network, opts, path, staticIps, aliases });

@@ -163,7 +163,7 @@ export function checkDnsLoop(entries: DnsContainerEntry[], gateways: string[]): 
         if (!gw.has(s.toLowerCase())) continue;
         const owner = entries.find((x) => x.bindIps.some((b) => b.toLowerCase() === s.toLowerCase()))?.network ?? e.network;
         throw new ConfigError(
-          `${what} ${s} is the gateway of network "${owner}": DNS queries would loop back to the container DNS server. Use another DNS server`,
+          `${what} ${s} is the gateway of network "${owner}", which would cause aardvark-dns to forward queries to itself`,
         );
       }
     }
@@ -181,7 +181,9 @@ async function serveCurrent(ctx: DnsContext, dir: string, mayStart: boolean): Pr
     if (!exited(pid)) logger().warn(`stale ${dir}/aardvark.pid names pid ${pid}, which is not a dns server for it; starting one`);
     pid = undefined;
   }
-  if (pid !== undefined && inOtherNetns(pid)) {
+  // only setup (mayStart) moves the server: update and teardown may run from
+  // another namespace than the one it serves (netavark#911), a SIGHUP reaches it anyway
+  if (pid !== undefined && mayStart && inOtherNetns(pid)) {
     logger().warn(`dns server ${pid} runs in a different network namespace, restarting it here`);
     await stop(pid);
     pid = undefined;

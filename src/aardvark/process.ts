@@ -1,6 +1,6 @@
 // The running DNS server, seen from `skiff setup`: find it by its pid file,
 // signal it, start it, and wait until it serves what is on disk.
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { loadedFilePath, parseLoaded, PID_FILE } from '../../configs/aardvark-config.js';
 import { SkiffError } from '../lib/errors.js';
@@ -106,14 +106,42 @@ export function startCommand(binary: string, dir: string, port: number, rootless
 
 /** Starts the server and returns once it is serving (its `run` parent exits then). */
 export async function startServer(binary: string, dir: string, port: number, rootless: boolean, log: Log): Promise<void> {
+  const notExecutable = executableProblem(binary);
+  if (notExecutable) {
+    // netavark's wording (systemd-run's, which netavark passes on)
+    throw new SkiffError(`aardvark-dns failed to start: Failed to find executable ${binary}: ${notExecutable}`, { code: 'SKIFF_ERR_DNS_START' });
+  }
   const systemd = existsSync('/run/systemd/system') && onPath('systemd-run');
   const [cmd, args] = startCommand(binary, dir, port, rootless, systemd);
   log.debug('starting dns server', { cmd, args });
   const r = await run(cmd, args, { timeoutMs: 60_000 });
   if (r.code !== 0) {
-    throw new SkiffError(`aardvark-dns failed to start: ${r.stderr.trim() || `exit status ${r.code ?? r.signal}`}`, { code: 'SKIFF_ERR_DNS_START' });
+    const stderr = r.stderr.trim();
+    throw new SkiffError(stderr ? `aardvark-dns failed to start: ${stderr}` : 'aardvark-dns exited unexpectedly without error message', {
+      code: 'SKIFF_ERR_DNS_START',
+      detail: `${cmd} exited with ${r.code ?? r.signal}`,
+    });
   }
 }
+
+/** Why `path` cannot be executed (strerror wording), or undefined when it can. */
+export function executableProblem(path: string): string | undefined {
+  try {
+    if (statSync(path).isDirectory()) return 'Is a directory';
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return (code !== undefined ? ERRNO_TEXT[code] : undefined) ?? (e as Error).message;
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+};
 
 /**
  * Waits until the server reports (in `<dir>.loaded`) that it loaded exactly

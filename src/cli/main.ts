@@ -9,22 +9,10 @@ import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
 import { registerRootless } from './commands/rootless.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDhcpProxy, scopeDhcpProxyArgs } from './commands/dhcp-proxy.js';
+import { calledAsNetavark, NETAVARK_VERSION } from './identity.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
-}
-
-/** netavark's interface version that this build implements (what `netavark --version` reports). */
-export const NETAVARK_VERSION = '2.1.0';
-
-/**
- * Called as `netavark` (Podman's helper_binaries_dir, bin/netavark): scripts,
- * netavark's suite and `podman info` read the version as netavark's.
- */
-export function calledAsNetavark(argv1: string | undefined, env: NodeJS.ProcessEnv): boolean {
-  if (env.SKIFF_AS_NETAVARK === '1') return true;
-  if (env.SKIFF_AS_NETAVARK === '0') return false;
-  return /(^|\/)netavark$/.test(argv1 ?? '');
 }
 
 export function buildProgram(io: Io, env: NodeJS.ProcessEnv, asNetavark = false): Command {

@@ -1,7 +1,7 @@
 // Bridges the setup/teardown orchestrators and the DNS server wiring
 // (src/aardvark): which entries to write, loop checks. The wiring module is
 // loaded only when a network actually has DNS enabled.
-import { ConfigError } from '../lib/errors.js';
+import { ConfigError, wrap } from '../lib/errors.js';
 import type { NetworkOptions } from '../../configs/network-options.js';
 import type { BridgePlan } from '../drivers/plan.js';
 import type { Context } from './context.js';
@@ -20,18 +20,18 @@ function dnsContext(ctx: Context, configDir: string) {
 export function checkDnsLoop(plans: BridgePlan[], opts: NetworkOptions): void {
   const gateways = new Map<string, string>();
   for (const p of plans) for (const g of p.firewall?.gateways ?? []) gateways.set(g, p.attachment.name);
+  const loop = (server: string, net: string, field: string): ConfigError =>
+    new ConfigError(`dns server ${server} is the gateway of network ${net}, which would cause aardvark-dns to forward queries to itself`, {
+      detail: field,
+    });
   for (const server of opts.dnsServers) {
     const net = gateways.get(server);
-    if (net) throw new ConfigError(`dns_servers: ${server} is the gateway of network ${net}, which would make DNS queries loop`);
+    if (net) throw loop(server, net, 'dns_servers');
   }
   for (const p of plans) {
     for (const server of p.dns?.networkDnsServers ?? []) {
       const net = gateways.get(server);
-      if (net) {
-        throw new ConfigError(
-          `network_info.${p.attachment.name}.network_dns_servers: ${server} is the gateway of network ${net}, which would make DNS queries loop`,
-        );
-      }
+      if (net) throw loop(server, net, `network_info.${p.attachment.name}.network_dns_servers`);
     }
   }
 }
@@ -55,7 +55,12 @@ export async function commitDns(ctx: Context, configDir: string, opts: NetworkOp
       : [],
   );
   if (entries.length === 0) return;
-  await (await load()).commitDnsEntries(dnsContext(ctx, configDir), entries);
+  try {
+    await (await load()).commitDnsEntries(dnsContext(ctx, configDir), entries);
+  } catch (e) {
+    // netavark's prefix for every failure here
+    throw wrap('error while applying dns entries', e);
+  }
 }
 
 export async function removeDns(ctx: Context, configDir: string, opts: NetworkOptions, plans: BridgePlan[]): Promise<void> {

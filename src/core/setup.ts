@@ -1,6 +1,6 @@
 // `skiff setup NETNS`: validate every network, then set each up in input order;
 // a failure part-way undoes everything this call did.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { annotate, ConfigError, SkiffError } from '../lib/errors.js';
 import type { DhcpAttachable, DhcpCallContext } from '../dhcp/attach.js';
@@ -84,6 +84,8 @@ export async function setup(ctx: Context, nsPath: string, input: string): Promis
     const opts = loadOptions(input);
     for (const w of opts.warnings) ctx.log.warn(w);
     const plans = await planAll(opts, ctx);
+    // netavark has made the DNS config dir by the time it rejects a loop; tools expect it (empty)
+    if (bridgePlans(plans).some((p) => p.dns)) mkdirSync(join(configDir, 'aardvark-dns'), { recursive: true });
     checkDnsLoop(bridgePlans(plans), opts);
     const fw = await firewallFor(plans, ctx, configDir);
     return await withLock(lockPath(configDir), () => applySetup(ctx, configDir, opts, plans, ns, nsPath, fw));

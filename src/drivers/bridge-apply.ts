@@ -107,7 +107,20 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
       `bridge '${plan.bridge}' in unmanaged mode has no usable IP addresses. Aardvark-dns requires at least one address (should not be an IPv6 link-local address) to bind to. Please add an IP address or disable DNS for this network (--disable-dns).`,
     );
   }
-  for (const cidr of plan.bridgeAddrs) await host.addAddress({ linkIndex: br.index, cidr });
+  for (const cidr of plan.bridgeAddrs) {
+    try {
+      await host.addAddress({ linkIndex: br.index, cidr });
+    } catch (e) {
+      // netavark's text for the common cause (IPv6 disabled: the kernel answers EACCES)
+      if (e instanceof NetlinkError && e.errno === 'EACCES' && cidr.includes(':')) {
+        throw new SkiffError(`add ip addr to bridge: failed to add ipv6 address, is ipv6 enabled in the kernel?: ${netlinkText('EACCES')}`, {
+          cause: e,
+          detail: `address ${cidr} on bridge ${plan.bridge}`,
+        });
+      }
+      throw e;
+    }
+  }
   if (!br.up) await host.setUp(br.index);
 
   // netavark's text for a name clash on either side

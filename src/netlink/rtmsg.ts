@@ -34,6 +34,7 @@ const IFLA_LINK = 5;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
+const IFLA_LINK_NETNSID = 37;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFLA_INFO_KIND = 1;
@@ -139,7 +140,9 @@ export function parseLink(payload: Buffer): Link {
     mtu: readU32(a.get(IFLA_MTU)) ?? 0,
     up: (flags & IFF_UP) !== 0,
     master: master ? master : undefined,
-    ...(peer && peer !== index ? { peerIndex: peer } : {}),
+    // IFLA_LINK is the link's own index for most devices; a peer in another
+    // namespace (IFLA_LINK_NETNSID present) may well have the same number there
+    ...(peer && (peer !== index || a.has(IFLA_LINK_NETNSID)) ? { peerIndex: peer } : {}),
   };
 }
 
