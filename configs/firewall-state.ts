@@ -28,6 +28,8 @@ export const savedNetworkSchema = z.object({
   dnsEnabled: z.boolean(),
   outboundAddr4: z.optional(z.string()),
   outboundAddr6: z.optional(z.string()),
+  masquerade: z.optional(z.boolean()),
+  noNatDestinations: z.optional(z.array(z.string())),
 });
 
 export const savedPortsSchema = z.object({

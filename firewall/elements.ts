@@ -46,12 +46,15 @@ export function networkElements(n: FirewallNetwork): Element[] {
   if (n.isolate === 'true') out.push({ set: 'iso_true', key: br }, { set: 'isolated', key: br });
 
   const subnets = n.subnets.map((s) => parseSubnet(s, where));
+  const noNat = (n.noNatDestinations ?? []).map((s) => parseSubnet(s, `${where} no-NAT destination`));
   if (!n.internal) {
     for (const s of subnets) {
       const p = prefix(s.addr, s.len);
       out.push({ set: `nets${s.v}`, key: p });
       // traffic inside the network (any of its subnets of the same family) is not NATed
       for (const t of subnets) if (t.v === s.v) out.push({ set: `same${s.v}`, key: concat(p, prefix(t.addr, t.len)) });
+      for (const d of noNat) if (d.v === s.v) out.push({ set: `same${s.v}`, key: concat(p, prefix(d.addr, d.len)) });
+      if (n.masquerade === false) continue;
       const snatTo = s.v === '4' ? n.outboundAddr4 : n.outboundAddr6;
       if (snatTo) {
         if (!(s.v === '4' ? isIPv4 : isIPv6)(snatTo)) {

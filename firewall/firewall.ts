@@ -23,6 +23,10 @@ export interface FirewallNetwork {
   dnsEnabled: boolean;
   outboundAddr4?: string;
   outboundAddr6?: string;
+  /** false: traffic leaving the network keeps its source address (CNI `ipMasq: false`); default true */
+  masquerade?: boolean;
+  /** destinations reached without NAT, e.g. a cluster's pod CIDR (CNI `clusterCIDR`) */
+  noNatDestinations?: string[];
 }
 
 export interface PortForward {

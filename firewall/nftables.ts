@@ -254,7 +254,7 @@ const short = (id: string): string => id.slice(0, 12);
 /** Same firewall input (as saved): then the state file needs no rewrite. */
 function sameNetwork(a: FirewallNetwork, b: FirewallNetwork): boolean {
   const norm = (n: FirewallNetwork) =>
-    JSON.stringify([n.networkId, n.networkName, n.bridge, n.subnets, n.gateways, n.isolate, n.internal, n.dnsPort, n.dnsEnabled, n.outboundAddr4 ?? null, n.outboundAddr6 ?? null]);
+    JSON.stringify([n.networkId, n.networkName, n.bridge, n.subnets, n.gateways, n.isolate, n.internal, n.dnsPort, n.dnsEnabled, n.outboundAddr4 ?? null, n.outboundAddr6 ?? null, n.masquerade ?? true, n.noNatDestinations ?? []]);
   return norm(a) === norm(b);
 }
 

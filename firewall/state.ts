@@ -128,6 +128,8 @@ function toSavedNetwork(n: FirewallNetwork): SavedNetwork {
   };
   if (n.outboundAddr4 !== undefined) s.outboundAddr4 = n.outboundAddr4;
   if (n.outboundAddr6 !== undefined) s.outboundAddr6 = n.outboundAddr6;
+  if (n.masquerade !== undefined) s.masquerade = n.masquerade;
+  if (n.noNatDestinations !== undefined && n.noNatDestinations.length > 0) s.noNatDestinations = [...n.noNatDestinations];
   return s;
 }
 
