@@ -21,6 +21,7 @@ PACKAGES=(
   netavark aardvark-dns iptables  # the reference implementation, for side-by-side checks
   bats jq dnsmasq-base firewalld  # netavark's own suite (../shared/conformance) and its firewalld tests
   gcc libc6-dev               # builds bin/skiff-client, skiffd's native client (src/client/client.c)
+  containernetworking-plugins containerd  # CNI mode: IPAM/meta plugins to delegate to and chain with, ctr run --cni
 )
 
 check=0
