@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 const entries = Object.fromEntries(
-  Object.entries({ skiff: 'src/cli/main.ts', 'skiff-dns': 'dns/main.ts', skiffd: 'src/daemon/main.ts' }).filter(([, f]) => existsSync(f)),
+  Object.entries({ skiff: 'src/cli/main.ts', 'skiff-dns': 'dns/main.ts', skiffd: 'src/daemon/main.ts', 'skiff-cni': 'src/cni/main.ts' }).filter(([, f]) => existsSync(f)),
 );
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));

@@ -1,0 +1,89 @@
+// ADD: addresses from the IPAM plugin, then Skiff's bridge driver and
+// firewall, as one transaction: a failure part-way undoes everything this call
+// did, the IPAM allocation included.
+import { errorMessage } from '../lib/errors.js';
+import { withLock } from '../lib/lock.js';
+import { run } from '../lib/exec.js';
+import { openNetlink } from '../netlink/rtnl.js';
+import { openNetlinkIn, openNetns } from '../netlink/netns.js';
+import { setupBridge } from '../drivers/bridge-apply.js';
+import { UndoStack } from '../core/undo.js';
+import { FirewallState } from '../../firewall/state.js';
+import { CniCode, CniError } from './errors.js';
+import { ipamAdd, ipamCall } from './delegate.js';
+import { mergeResults, type Result } from './result.js';
+import { buildResult, planCni } from './translate.js';
+import { firewallOf, ipamCallOf, type CniRuntime } from './runtime.js';
+import { lockPathOf, removeRecord, saveRecord } from './state.js';
+
+export async function cmdAdd(rt: CniRuntime): Promise<Result> {
+  const { conf, env, log } = rt;
+  if (conf.macspoofchk) throw new CniError(CniCode.UnsupportedField, 'macspoofchk is not supported by skiff yet');
+  let ns;
+  try {
+    ns = openNetns(env.netns);
+  } catch (e) {
+    throw new CniError(CniCode.InvalidEnvironment, `CNI_NETNS: ${errorMessage(e)}`);
+  }
+  const ipam = conf.ipamType ? await ipamAdd(ipamCallOf(rt, 'ADD'), conf.cniVersion) : undefined;
+  const undo = new UndoStack();
+  if (conf.ipamType) undo.push('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL'), conf.cniVersion));
+  try {
+    const p = planCni(conf, env, ipam);
+    const { plan } = p;
+    const result = await withLock(lockPathOf(rt.stateDir), async () => {
+      const fw = plan.firewall ? await firewallOf(rt) : undefined;
+      if (plan.firewall) {
+        // a network's subnets only grow: other containers' addresses keep their rules
+        const saved = new FirewallState(rt.stateDir).loadNetwork(plan.firewall.networkId);
+        for (const s of saved?.subnets ?? []) if (!plan.firewall.subnets.includes(s)) plan.firewall.subnets.push(s);
+      }
+      const host = await openNetlink();
+      const ctr = await openNetlinkIn(ns);
+      try {
+        const r = await setupBridge(plan, { host, ctr, ns, log }, undo);
+        if (fw && plan.firewall) {
+          const net = plan.firewall;
+          await fw.setupNetwork(net);
+          if (r.createdBridge) undo.push(`remove the firewall elements of network ${net.networkName}`, () => fw.teardownNetwork(net, { complete: true }));
+          if (plan.ports) {
+            const pf = plan.ports;
+            await fw.setupPorts(pf);
+            undo.push('remove the port forwards', () => fw.teardownPorts(pf));
+          }
+        }
+        if (conf.promiscMode) {
+          const out = await run('ip', ['link', 'set', 'dev', plan.bridge, 'promisc', 'on']);
+          if (out.code !== 0) throw new CniError(CniCode.SetupFailed, `set bridge ${plan.bridge} promiscuous: ${out.stderr.trim()}`);
+        }
+        const macs = {
+          bridge: (await host.getLink(plan.bridge))?.mac,
+          hostVeth: (await host.getLink(plan.hostVeth))?.mac,
+          container: r.mac || undefined,
+        };
+        saveRecord(rt.stateDir, {
+          version: 1,
+          containerId: env.containerId,
+          ifName: env.ifName,
+          netns: env.netns,
+          network: conf.name,
+          bridge: plan.bridge,
+          hostVeth: plan.hostVeth,
+          ips: p.ips.map((x) => `${x.ip}/${x.prefix}`),
+          ports: conf.portMappings.length,
+        });
+        undo.push('remove the attachment record', async () => removeRecord(rt.stateDir, conf.name, env.containerId, env.ifName));
+        return buildResult(conf, p, macs, env.netns, ipam?.dns);
+      } finally {
+        host.close();
+        ctr.close();
+      }
+    });
+    return conf.prevResult ? mergeResults(conf.prevResult, result) : result;
+  } catch (e) {
+    await undo.run(log);
+    throw e;
+  } finally {
+    ns.close();
+  }
+}

@@ -1,0 +1,72 @@
+// DEL: idempotent and best effort. Every step runs even when an earlier one
+// failed; "already gone" is success; no prevResult and no netns (the
+// container is gone) are normal. Names derive from the attachment, so nothing
+// saved is needed.
+import { SkiffError, throwCollected, toError, wrap } from '../lib/errors.js';
+import { withLock } from '../lib/lock.js';
+import { openNetlink } from '../netlink/rtnl.js';
+import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
+import type { Netlink } from '../netlink/netlink.js';
+import { removeBridge, teardownBridgeLinks } from '../drivers/bridge-apply.js';
+import { ipamCall } from './delegate.js';
+import { planCni } from './translate.js';
+import { firewallOf, ipamCallOf, type CniRuntime } from './runtime.js';
+import { lockPathOf, removeRecord } from './state.js';
+
+export async function cmdDel(rt: CniRuntime): Promise<void> {
+  const { conf, env, log } = rt;
+  const errors: Error[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(e instanceof SkiffError ? wrap(what, e) : new Error(`${what}: ${toError(e).message}`));
+    }
+  };
+  if (conf.ipamType) {
+    const overrides = { CNI_CONTAINERID: env.containerId, CNI_IFNAME: env.ifName, CNI_NETNS: env.netns };
+    await attempt('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL', overrides), conf.cniVersion));
+  }
+  const { plan } = planCni(conf, env, undefined);
+  let ns: NetnsHandle | undefined;
+  if (env.netns !== '') {
+    try {
+      ns = openNetns(env.netns);
+    } catch (e) {
+      log.info(`container namespace ${env.netns} is gone, cleaning up the host side only: ${(e as Error).message}`);
+    }
+  }
+  try {
+    await withLock(lockPathOf(rt.stateDir), async () => {
+      const fw = plan.firewall ? await firewallOf(rt) : undefined;
+      const host = await openNetlink();
+      let ctr: Netlink | undefined;
+      if (ns) {
+        const handle = ns;
+        await attempt('open the container namespace', async () => {
+          ctr = await openNetlinkIn(handle);
+        });
+      }
+      const aenv = { host, ctr, ns, log };
+      try {
+        const net = plan.firewall;
+        // the firewall keeps what setupPorts added; an empty list means "whatever was saved"
+        if (fw && net) await attempt('remove the port forwards', () => fw.teardownPorts({ containerId: env.containerId, network: net, portMappings: [] }));
+        let bridgeEmpty = false;
+        await attempt(`remove interface ${env.ifName}`, async () => {
+          bridgeEmpty = (await teardownBridgeLinks(plan, aenv)).bridgeEmpty;
+        });
+        // the network's firewall elements go before its bridge, and only with its last container
+        if (fw && net && bridgeEmpty) await attempt(`remove the firewall elements of network ${conf.name}`, () => fw.teardownNetwork(net, { complete: true }));
+        if (bridgeEmpty) await attempt(`remove bridge ${plan.bridge}`, () => removeBridge(plan, aenv));
+        await attempt('remove the attachment record', async () => removeRecord(rt.stateDir, conf.name, env.containerId, env.ifName));
+      } finally {
+        host.close();
+        (ctr as Netlink | undefined)?.close();
+      }
+    });
+  } finally {
+    ns?.close();
+  }
+  throwCollected(errors);
+}
