@@ -74,6 +74,10 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
         });
         undo.push('remove the attachment record', async () => removeRecord(rt.stateDir, conf.name, env.containerId, env.ifName));
         return buildResult(conf, p, macs, env.netns, ipam?.dns);
+      } catch (e) {
+        // while the netlink sockets are still open: the undo steps use them
+        await undo.run(log);
+        throw e;
       } finally {
         host.close();
         ctr.close();

@@ -161,3 +161,22 @@ describe('dry run', () => {
     assert.deepEqual(batches.map((b) => b.what), ['network podman setup', `container ${webPorts.containerId.slice(0, 12)} port forwarding`]);
   });
 });
+
+describe('networkElements: masquerade and no-NAT destinations (CNI ipMasq, clusterCIDR)', () => {
+  const v4 = { ...podman, subnets: ['10.244.1.0/24'], gateways: ['10.244.1.1'] };
+  it('masquerade false drops the masq (and snat) elements only', () => {
+    const on = networkElements(v4).map((e) => e.set);
+    const off = networkElements({ ...v4, masquerade: false, outboundAddr4: '192.0.2.9' }).map((e) => e.set);
+    assert.ok(on.includes('masq4'));
+    assert.ok(!off.includes('masq4') && !off.includes('snat4'));
+    assert.deepEqual(off, on.filter((s) => s !== 'masq4'));
+  });
+  it('each no-NAT destination of the same family becomes a "same" pair', () => {
+    const same = networkElements({ ...v4, noNatDestinations: ['10.244.0.0/16', 'fd00::/8'] }).filter((e) => e.set === 'same4');
+    assert.deepEqual(same.map((e) => e.key), [
+      { concat: [{ prefix: { addr: '10.244.1.0', len: 24 } }, { prefix: { addr: '10.244.1.0', len: 24 } }] },
+      { concat: [{ prefix: { addr: '10.244.1.0', len: 24 } }, { prefix: { addr: '10.244.0.0', len: 16 } }] },
+    ]);
+    assert.throws(() => networkElements({ ...v4, noNatDestinations: ['nope'] }), /no-NAT destination: "nope" is not a valid subnet/);
+  });
+});

@@ -1,0 +1,261 @@
+// skiff-cni for real, called the way libcni calls plugins: in a sandbox node
+// namespace, with Debian's reference IPAM and meta plugins (host-local,
+// static, tuning, bandwidth) from /usr/lib/cni. Every effect is read back
+// with `ip -j`, `nft` and the IPAM plugin's own files.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { needRoot } from '../../helpers/sandbox.js';
+import { addrsOf, CniNode, REF_DIR, type NetConf } from './lib.js';
+
+const skip = needRoot || (existsSync(`${REF_DIR}/host-local`) ? false : `needs containernetworking-plugins (${REF_DIR})`);
+
+describe('skiff-cni', { skip }, () => {
+  let node: CniNode;
+  before(() => {
+    node = new CniNode();
+  });
+  after(() => node.destroy());
+
+  const conf = (over: NetConf = {}): NetConf => ({
+    cniVersion: '1.0.0',
+    name: 'podnet',
+    type: 'skiff',
+    bridge: 'cni0',
+    isGateway: true,
+    ipMasq: true,
+    ipam: node.hostLocal('10.22.0.0/24', { routes: [{ dst: '0.0.0.0/0' }] }),
+    ...over,
+  });
+  const leases = () => {
+    try {
+      return readdirSync(`${node.ipamDir}/podnet`).filter((f) => /^\d/.test(f)).sort();
+    } catch {
+      return [];
+    }
+  };
+
+  test('ADD with host-local: 1.0.0 result, addresses, routes, bridge, port forward; CHECK; DEL twice leaves nothing', () => {
+    const c = node.container();
+    const a = { containerId: 'ctr-a', netns: c.path };
+    const withPorts = conf({ runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] } });
+    const res = node.ok('ADD', withPorts, a);
+    assert.equal(res.cniVersion, '1.0.0');
+    assert.deepEqual(res.interfaces.map((i: any) => i.name).slice(0, 1), ['cni0']);
+    assert.match(res.interfaces[1].name, /^veth[0-9a-f]{10}$/);
+    assert.deepEqual(res.interfaces[2].name, 'eth0');
+    assert.equal(res.interfaces[2].sandbox, c.path);
+    assert.deepEqual(res.ips, [{ interface: 2, address: '10.22.0.2/24', gateway: '10.22.0.1' }]);
+    assert.deepEqual(res.routes, [{ dst: '0.0.0.0/0', gw: '10.22.0.1' }]);
+    assert.deepEqual(leases(), ['10.22.0.2']);
+
+    assert.deepEqual(addrsOf(c, 'eth0'), ['10.22.0.2/24']);
+    assert.equal(c.ipJson<{ address: string }[]>(['link', 'show', 'eth0'])[0]!.address, res.interfaces[2].mac);
+    assert.equal(c.ipJson<{ gateway: string }[]>(['-4', 'route', 'show', 'default'])[0]!.gateway, '10.22.0.1');
+    assert.deepEqual(addrsOf(node.ns, 'cni0'), ['10.22.0.1/24']);
+    const veth = node.ns.ipJson<{ master?: string }[]>(['link', 'show', res.interfaces[1].name])[0]!;
+    assert.equal(veth.master, 'cni0');
+    assert.match(node.nftElements('dnat_any_addr4') ?? '', /tcp \. 8080 : 10\.22\.0\.2/);
+    assert.match(node.nftElements('masq4', 'set') ?? '', /10\.22\.0\.0\/24/);
+    assert.equal(node.ns.run('ping', ['-c1', '-W2', '10.22.0.2']).code, 0);
+
+    const chk = node.exec('CHECK', { ...withPorts, prevResult: res }, a);
+    assert.equal(chk.code, 0, chk.stdout + chk.stderr);
+
+    node.ok('DEL', withPorts, a);
+    node.ok('DEL', withPorts, a);
+    assert.deepEqual(node.linkNames(), ['lo']);
+    assert.deepEqual(leases(), []);
+    assert.equal(node.nftElements('dnat_any_addr4'), undefined, 'the last network took the table with it');
+    assert.deepEqual(c.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname), ['lo']);
+  });
+
+  test('CHECK after tampering names what is wrong', () => {
+    const c = node.container();
+    const a = { containerId: 'ctr-t', netns: c.path };
+    const withPorts = conf({ runtimeConfig: { portMappings: [{ hostPort: 8081, containerPort: 80, protocol: 'tcp' }] } });
+    const res = node.ok('ADD', withPorts, a);
+    const check = () => node.exec('CHECK', { ...withPorts, prevResult: res }, a);
+    assert.equal(check().code, 0);
+
+    c.sh('ip', ['route', 'del', 'default']);
+    let r = check();
+    assert.equal(r.code, 1);
+    assert.equal(r.json.code, 100);
+    assert.match(r.json.msg, /no route to 0\.0\.0\.0\/0 via 10\.22\.0\.1/);
+    c.sh('ip', ['route', 'add', 'default', 'via', '10.22.0.1']);
+
+    c.sh('ip', ['addr', 'del', res.ips[0].address, 'dev', 'eth0']);
+    r = check();
+    assert.match(r.json.msg, /eth0 lacks address 10\.22\.0\.\d+\/24/);
+    c.sh('ip', ['addr', 'add', res.ips[0].address, 'dev', 'eth0']);
+    c.sh('ip', ['route', 'replace', 'default', 'via', '10.22.0.1']);
+    assert.equal(check().code, 0);
+
+    node.nft(['delete', 'element', 'inet', 'skiff', 'dnat_any_addr4', '{ tcp . 8081 }']);
+    r = check();
+    assert.match(r.json.msg, /port forward dnat_any_addr4.* is missing from the firewall/);
+
+    node.ns.sh('ip', ['link', 'set', res.interfaces[1].name, 'nomaster']);
+    r = check();
+    assert.match(r.json.msg, /is not attached to bridge cni0/);
+
+    node.ok('DEL', withPorts, a);
+    assert.deepEqual(leases(), []);
+  });
+
+  test('static IPAM with a 0.4.0 config: the old result format', () => {
+    const c = node.container();
+    const a = { containerId: 'ctr-s', netns: c.path };
+    const st = conf({
+      cniVersion: '0.4.0',
+      name: 'staticnet',
+      bridge: 'cni1',
+      ipam: { type: 'static', addresses: [{ address: '10.30.0.9/24', gateway: '10.30.0.1' }], routes: [{ dst: '10.40.0.0/16' }] },
+    });
+    const res = node.ok('ADD', st, a);
+    assert.equal(res.cniVersion, '0.4.0');
+    assert.deepEqual(res.ips, [{ version: '4', interface: 2, address: '10.30.0.9/24', gateway: '10.30.0.1' }]);
+    assert.deepEqual(res.routes, [{ dst: '10.40.0.0/16', gw: '10.30.0.1' }]);
+    assert.deepEqual(addrsOf(c, 'eth0'), ['10.30.0.9/24']);
+    assert.deepEqual(addrsOf(node.ns, 'cni1'), ['10.30.0.1/24']);
+    assert.equal(node.exec('CHECK', { ...st, prevResult: res }, a).code, 0);
+    node.ok('DEL', st, a);
+    assert.ok(!node.linkNames().includes('cni1'));
+  });
+
+  test('1.1.0 config: host-local (spec 1.0 at most) is called with 1.0.0; STATUS is ready', () => {
+    const c = node.container();
+    const a = { containerId: 'ctr-v', netns: c.path };
+    const v11 = conf({ cniVersion: '1.1.0' });
+    const res = node.ok('ADD', v11, a);
+    assert.equal(res.cniVersion, '1.1.0');
+    assert.equal(res.ips.length, 1);
+    const st = node.exec('STATUS', v11, {});
+    assert.equal(st.code, 0, st.stdout);
+    node.ok('DEL', v11, a);
+  });
+
+  test('DEL without prevResult after the netns is gone: host side, IP and ports are released', () => {
+    const c = node.container();
+    const a = { containerId: 'ctr-gone', netns: c.path };
+    const withPorts = conf({ runtimeConfig: { portMappings: [{ hostPort: 9090, containerPort: 90, protocol: 'udp' }] } });
+    const res = node.ok('ADD', withPorts, a);
+    c.destroy();
+    assert.ok(node.linkNames().includes(res.interfaces[1].name) === false, 'the kernel removed the veth with the netns');
+    node.ok('DEL', withPorts, a);
+    node.ok('DEL', conf(), { containerId: 'ctr-gone', netns: '' });
+    assert.deepEqual(leases(), []);
+    assert.equal(node.nftElements('dnat_any_addr4'), undefined);
+  });
+
+  test('a failed ADD undoes everything: the second container publishing the same port', () => {
+    const c1 = node.container();
+    const c2 = node.container();
+    const ports = conf({ runtimeConfig: { portMappings: [{ hostPort: 7070, containerPort: 80, protocol: 'tcp' }] } });
+    const res1 = node.ok('ADD', ports, { containerId: 'ctr-p1', netns: c1.path });
+    const r = node.exec('ADD', ports, { containerId: 'ctr-p2', netns: c2.path });
+    assert.equal(r.code, 1);
+    assert.deepEqual(Object.keys(r.json), ['cniVersion', 'code', 'msg']);
+    assert.match(r.json.msg, /nftables rejected/);
+    assert.deepEqual(c2.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname), ['lo']);
+    assert.deepEqual(leases(), [res1.ips[0].address.split('/')[0]]);
+    assert.deepEqual(node.linkNames(), ['cni0', 'lo', res1.interfaces[1].name].sort());
+    node.ok('DEL', ports, { containerId: 'ctr-p1', netns: c1.path });
+    node.ok('DEL', ports, { containerId: 'ctr-p2', netns: c2.path });
+    assert.deepEqual(leases(), []);
+  });
+
+  test('GC releases every attachment not listed (either key), keeps the listed one', () => {
+    const c1 = node.container();
+    const c2 = node.container();
+    const c3 = node.container();
+    const gcConf = conf({ cniVersion: '1.1.0', runtimeConfig: { portMappings: [{ hostPort: 6060, containerPort: 60, protocol: 'tcp' }] } });
+    const keep = node.ok('ADD', gcConf, { containerId: 'keep', netns: c1.path });
+    const drop = node.ok('ADD', conf({ cniVersion: '1.1.0', runtimeConfig: { portMappings: [{ hostPort: 6061, containerPort: 60, protocol: 'tcp' }] } }), { containerId: 'drop', netns: c2.path });
+    node.ok('ADD', conf({ cniVersion: '1.1.0' }), { containerId: 'drop2', netns: c3.path, ifName: 'net1' });
+    assert.equal(leases().length, 3);
+    node.ok('GC', { ...conf({ cniVersion: '1.1.0' }), 'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }] }, {});
+    assert.deepEqual(leases(), [keep.ips[0].address.split('/')[0]]);
+    assert.ok(!node.linkNames().includes(drop.interfaces[1].name));
+    assert.deepEqual(c3.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname), ['lo'], 'the collected interface went with its veth peer');
+    assert.doesNotMatch(node.nftElements('dnat_any_addr4') ?? '', /6061/);
+    assert.match(node.nftElements('dnat_any_addr4') ?? '', /6060/);
+    assert.equal(node.exec('CHECK', { ...gcConf, prevResult: keep }, { containerId: 'keep', netns: c1.path }).code, 0);
+    // libcni's older key; an empty list collects the rest
+    node.ok('GC', { ...conf({ cniVersion: '1.1.0' }), 'cni.dev/attachments': [] }, {});
+    assert.deepEqual(leases(), []);
+    assert.deepEqual(node.linkNames(), ['lo']);
+  });
+
+  test('chains: skiff + tuning + bandwidth and skiff + bandwidth + tuning; CHECK and DEL through the list', () => {
+    for (const order of [['tuning', 'bandwidth'], ['bandwidth', 'tuning']]) {
+      const c = node.container();
+      const a = { containerId: `chain-${order[0]}`, netns: c.path };
+      const meta: Record<string, NetConf> = {
+        tuning: { type: 'tuning', mtu: 1400, sysctl: { 'net.ipv4.conf.eth0.arp_announce': '2' } },
+        bandwidth: { type: 'bandwidth', capabilities: { bandwidth: true } },
+      };
+      const list = {
+        cniVersion: '1.0.0',
+        name: 'podnet',
+        plugins: [{ ...conf(), capabilities: { portMappings: true } }, ...order.map((t) => meta[t]!)],
+      };
+      const rc = {
+        portMappings: [{ hostPort: 5050, containerPort: 50, protocol: 'tcp' }],
+        bandwidth: { ingressRate: 1000000, ingressBurst: 100000, egressRate: 2000000, egressBurst: 100000 },
+      };
+      const res = node.addList(list, a, rc);
+      const hostVeth = res.interfaces[1].name as string;
+      assert.equal(c.ipJson<{ mtu: number }[]>(['link', 'show', 'eth0'])[0]!.mtu, 1400);
+      assert.equal(c.sysctl('net/ipv4/conf/eth0/arp_announce'), '2');
+      // bandwidth shapes the host veth (ingress) and an ifb device (egress)
+      assert.match(node.ns.sh('tc', ['qdisc', 'show', 'dev', hostVeth]), /tbf/);
+      assert.ok(node.linkNames().some((n) => n.startsWith('bwp')), `an ifb device: ${node.linkNames().join(' ')}`);
+      assert.match(node.nftElements('dnat_any_addr4') ?? '', /tcp \. 5050/);
+      assert.equal(node.ns.run('ping', ['-c1', '-W2', res.ips[0].address.split('/')[0]]).code, 0);
+      const chk = node.checkList(list, a, res, rc);
+      assert.equal(chk.code, 0, chk.stdout + chk.stderr);
+      node.delList(list, a, res, rc);
+      node.delList(list, a, undefined, rc);
+      assert.deepEqual(node.linkNames(), ['lo']);
+      assert.deepEqual(leases(), []);
+    }
+  });
+
+  test('in the middle of a chain: prevResult is kept and our part appended', () => {
+    const c = node.container();
+    const a = { containerId: 'mid', netns: c.path, ifName: 'net1' };
+    const prev = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: c.path }], ips: [{ address: '192.168.50.2/24', interface: 0 }], dns: {} };
+    const res = node.ok('ADD', { ...conf(), prevResult: prev }, a);
+    assert.deepEqual(res.interfaces.map((i: any) => i.name).filter((n: string) => !n.startsWith('veth')), ['eth0', 'cni0', 'net1']);
+    assert.deepEqual(res.ips.map((i: any) => i.interface), [0, 3]);
+    assert.equal(res.ips[0].address, '192.168.50.2/24');
+    assert.match(res.ips[1].address, /^10\.22\.0\.\d+\/24$/);
+    node.ok('DEL', { ...conf(), prevResult: res }, a);
+    assert.deepEqual(leases(), []);
+  });
+
+  test('ipMasq false and clusterCIDR: no masquerade element, the cluster range is a no-NAT destination', () => {
+    const c = node.container();
+    const a = { containerId: 'flannel', netns: c.path };
+    const fl = {
+      cniVersion: '0.3.1',
+      name: 'cbr0',
+      type: 'skiff',
+      bridge: 'cni9',
+      mtu: 1450,
+      isDefaultGateway: true,
+      ipMasq: false,
+      clusterCIDR: '10.244.0.0/16',
+      ipam: { type: 'host-local', dataDir: node.ipamDir, ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '10.244.0.0/16' }] },
+    };
+    const res = node.ok('ADD', fl, a);
+    assert.equal(res.cniVersion, '0.3.1');
+    assert.deepEqual(res.ips, [{ version: '4', interface: 2, address: '10.244.1.2/24', gateway: '10.244.1.1' }]);
+    assert.equal(node.nftElements('masq4', 'set')?.includes('10.244.1.0/24'), false);
+    assert.match(node.nftElements('same4', 'set') ?? '', /10\.244\.1\.0\/24 \. 10\.244\.0\.0\/16/);
+    assert.equal(c.ipJson<{ mtu: number }[]>(['link', 'show', 'eth0'])[0]!.mtu, 1450);
+    node.ok('DEL', fl, a);
+  });
+});
