@@ -33,6 +33,10 @@ pasta passt
 slirp4netns slirp4netns
 newuidmap uidmap
 LIST
+  # CNI mode: the reference IPAM/meta plugins skiff-cni delegates to and chains with
+  for plugin in host-local static tuning bandwidth; do
+    [ -x "/usr/lib/cni/$plugin" ] || missing+=("/usr/lib/cni/$plugin (containernetworking-plugins)")
+  done
   [ -c /dev/net/tun ] || missing+=("/dev/net/tun (the tun module: modprobe tun)")
   # The kernel pieces every integration test builds on, probed in a throwaway netns.
   if command -v unshare >/dev/null && command -v ip >/dev/null && command -v nft >/dev/null; then
