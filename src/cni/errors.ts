@@ -22,7 +22,7 @@ export class CniError extends SkiffError {
   readonly cniCode: number;
   readonly details: string;
   constructor(cniCode: number, msg: string, details = '', opts: { cause?: unknown } = {}) {
-    super(msg, { code: `SKIFF_ERR_CNI_${cniCode}`, ...opts });
+    super(msg, { code: 'SKIFF_ERR_CNI', ...opts });
     this.name = 'CniError';
     this.cniCode = cniCode;
     this.details = details;
