@@ -23,7 +23,7 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   try {
     ns = openNetns(env.netns);
   } catch (e) {
-    throw new CniError(CniCode.InvalidEnvironment, `CNI_NETNS: ${errorMessage(e)}`);
+    throw new CniError(CniCode.InvalidEnvironment, `CNI_NETNS ${env.netns}: ${errorMessage(e)}`);
   }
   const ipam = conf.ipamType ? await ipamAdd(ipamCallOf(rt, 'ADD'), conf.cniVersion) : undefined;
   const undo = new UndoStack();
@@ -58,7 +58,7 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
         }
         const macs = {
           bridge: (await host.getLink(plan.bridge))?.mac,
-          hostVeth: (await host.getLink(plan.hostVeth))?.mac,
+          hostVeth: (await host.getLink(p.hostVeth))?.mac,
           container: r.mac || undefined,
         };
         saveRecord(rt.stateDir, {
@@ -68,7 +68,7 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
           netns: env.netns,
           network: conf.name,
           bridge: plan.bridge,
-          hostVeth: plan.hostVeth,
+          hostVeth: p.hostVeth,
           ips: p.ips.map((x) => `${x.ip}/${x.prefix}`),
           ports: conf.portMappings.length,
         });

@@ -28,7 +28,7 @@ export async function cmdCheck(rt: CniRuntime): Promise<void> {
   try {
     ns = openNetns(env.netns);
   } catch (e) {
-    throw new CniError(CniCode.InvalidEnvironment, `CNI_NETNS: ${errorMessage(e)}`);
+    throw new CniError(CniCode.InvalidEnvironment, `CNI_NETNS ${env.netns}: ${errorMessage(e)}`);
   }
   const host = await openNetlink();
   let ctr: Netlink | undefined;

@@ -31,6 +31,8 @@ export interface CniPlan {
   ips: ResultIp[];
   /** routes the container gets, as the result lists them */
   routes: CniRoute[];
+  /** the host end of the veth (always named by us, see hostVethName) */
+  hostVeth: string;
 }
 
 /**
@@ -127,7 +129,6 @@ export function planCni(conf: NetConf, env: CniEnv, ipam: Result | undefined): C
     dnsAvailable: false,
     dnsPort: 53,
     rootless: false,
-    vethName: () => hostVeth,
     // CNI hosts (kubelet, containerd) own their sysctl persistence
     systemd: false,
   };
@@ -139,7 +140,7 @@ export function planCni(conf: NetConf, env: CniEnv, ipam: Result | undefined): C
     plan.firewall.masquerade = conf.ipMasq;
     plan.firewall.noNatDestinations = conf.clusterCidrs;
   }
-  return { plan, ips, routes };
+  return { plan, ips, routes, hostVeth };
 }
 
 /** The result of our part: [bridge, host veth, container interface] and our IPs/routes. */
@@ -154,7 +155,7 @@ export function buildResult(
   return {
     interfaces: [
       { name: p.plan.bridge, ...(macs.bridge ? { mac: macs.bridge } : {}) },
-      { name: p.plan.hostVeth, ...(macs.hostVeth ? { mac: macs.hostVeth } : {}) },
+      { name: p.hostVeth, ...(macs.hostVeth ? { mac: macs.hostVeth } : {}) },
       { name: p.plan.containerIf, ...(macs.container ? { mac: macs.container } : {}), sandbox: netns },
     ],
     ips: p.ips,

@@ -86,7 +86,7 @@ test('result: 1.0.0 format, and 0.4.0 with "version" on each IP', () => {
     cniVersion: '1.0.0',
     interfaces: [
       { name: 'cni0', mac: '02:00:00:00:00:01' },
-      { name: p.plan.hostVeth, mac: '02:00:00:00:00:02' },
+      { name: p.hostVeth, mac: '02:00:00:00:00:02' },
       { name: 'eth0', mac: '02:00:00:00:00:03', sandbox: '/run/netns/c1' },
     ],
     ips: [{ interface: 2, address: '10.22.0.5/16', gateway: '10.22.0.1' }],
@@ -118,7 +118,7 @@ test('chaining: our part is appended to prevResult and our IP indexes move up', 
   const p = planCni(conf, env, ipamResult());
   const ours = buildResult(conf, p, { bridge: undefined, hostVeth: undefined, container: undefined }, '/run/netns/c1', undefined);
   const m = mergeResults(prev.value, ours);
-  assert.deepEqual(m.interfaces.map((i) => i.name), ['lo0', 'cni0', p.plan.hostVeth, 'eth0']);
+  assert.deepEqual(m.interfaces.map((i) => i.name), ['lo0', 'cni0', p.hostVeth, 'eth0']);
   assert.deepEqual(m.ips.map((i) => [i.ip, i.interface]), [['192.168.5.2', 0], ['10.22.0.5', 3]]);
   assert.equal(m.routes.length, 2);
   assert.deepEqual(m.dns, { nameservers: ['192.168.5.1'] });
