@@ -187,5 +187,7 @@ async function withLease<P extends DhcpAttachable>(plan: P, mac: string, env: Ap
 }
 
 export function dhcpCallContext(opts: NetworkOptions, nsPath: string): DhcpCallContext {
-  return { nsPath, containerId: opts.containerId, hostName: opts.containerHostname ?? '' };
+  // Podman before 4.5 sends no container_hostname: the name then stands in, when it is a valid host name
+  const name = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(opts.containerName) ? opts.containerName : '';
+  return { nsPath, containerId: opts.containerId, hostName: opts.containerHostname ?? name };
 }
