@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../configs/aardvark-config.js';
 import { removeFile } from '../lib/atomic-write.js';
-import { ConfigError, SkiffError, errorMessage } from '../lib/errors.js';
+import { SkiffError, errorMessage } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
 import { createLog, type Log } from '../lib/log.js';
 import { addLines, removeLines, setNetworkServers } from './entries.js';
@@ -146,28 +146,6 @@ export async function updateNetworkDnsServers(ctx: DnsContext, network: string, 
     putFile(dir, network, setNetworkServers(content, servers));
     if (servers.length > 0) await serveCurrent(ctx, dir, false);
   });
-}
-
-/**
- * A DNS server that is one of our own gateways would forward to itself
- * forever. Throws ConfigError naming the network whose gateway it is.
- */
-export function checkDnsLoop(entries: DnsContainerEntry[], gateways: string[]): void {
-  const gw = new Set(gateways.map((g) => g.toLowerCase()));
-  for (const e of entries) {
-    for (const [what, list] of [
-      ['network DNS server', e.networkDnsServers],
-      ['container DNS server', e.containerDnsServers],
-    ] as const) {
-      for (const s of list) {
-        if (!gw.has(s.toLowerCase())) continue;
-        const owner = entries.find((x) => x.bindIps.some((b) => b.toLowerCase() === s.toLowerCase()))?.network ?? e.network;
-        throw new ConfigError(
-          `${what} ${s} is the gateway of network "${owner}", which would cause aardvark-dns to forward queries to itself`,
-        );
-      }
-    }
-  }
 }
 
 /**

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addLines, removeLines, setNetworkServers } from '../../../src/aardvark/entries.js';
-import { checkDnsLoop, type DnsContainerEntry } from '../../../src/aardvark/aardvark.js';
-import { ConfigError } from '../../../src/lib/errors.js';
 
 test('new file gets the header, then the line', () => {
   assert.equal(addLines(undefined, '10.0.0.1', [{ id: 'a', line: 'a 10.0.0.2  web' }]), '10.0.0.1\na 10.0.0.2  web\n');
@@ -24,26 +22,4 @@ test('update rewrites only header column 2', () => {
   const f = '10.0.0.1,fd00::1 8.8.8.8\na 10.0.0.2  web\n';
   assert.equal(setNetworkServers(f, ['1.1.1.1', '9.9.9.9']), '10.0.0.1,fd00::1 1.1.1.1,9.9.9.9\na 10.0.0.2  web\n');
   assert.equal(setNetworkServers(f, []), '10.0.0.1,fd00::1\na 10.0.0.2  web\n');
-});
-
-const entry = (over: Partial<DnsContainerEntry>): DnsContainerEntry => ({
-  network: 'n1',
-  internal: false,
-  bindIps: ['10.0.0.1'],
-  networkDnsServers: [],
-  containerId: 'c',
-  ipv4: ['10.0.0.2'],
-  ipv6: [],
-  names: ['web'],
-  containerDnsServers: [],
-  ...over,
-});
-
-test('dns loop: a DNS server that is a gateway is refused, naming its network', () => {
-  assert.doesNotThrow(() => checkDnsLoop([entry({ containerDnsServers: ['1.1.1.1'] })], ['10.0.0.1']));
-  assert.throws(
-    () => checkDnsLoop([entry({}), entry({ network: 'n2', bindIps: ['10.9.0.1'], networkDnsServers: ['10.0.0.1'] })], ['10.0.0.1', '10.9.0.1']),
-    (e: unknown) => e instanceof ConfigError && /gateway of network "n1"/.test(e.message),
-  );
-  assert.throws(() => checkDnsLoop([entry({ containerDnsServers: ['10.0.0.1'] })], ['10.0.0.1']), /container DNS server 10.0.0.1/);
 });
