@@ -17,6 +17,9 @@
  * SKIFF_DAEMON_DIR  where sockets live (default /run/skiff, or
  *                 $XDG_RUNTIME_DIR/skiff for other users)
  * SKIFF_DAEMON_TIMEOUT_MS  how long to wait for a started request (default 600000)
+ *
+ * Called as `netavark`, it sets SKIFF_AS_NETAVARK=1 (unless set) for the CLI,
+ * which otherwise tells its name from its script path.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -268,6 +271,11 @@ int main(int argc, char **argv) {
   if (n <= 0) fail("%s", "cannot find the skiff installation (/proc/self/exe)");
   dist[n] = 0;
   *strrchr(dist, '/') = 0;
+
+  /* the CLI speaks as netavark when called by that name (src/cli/main.ts calledAsNetavark) */
+  const char *base = strrchr(argv[0], '/');
+  base = base ? base + 1 : argv[0];
+  if (strcmp(base, "netavark") == 0 && !getenv("SKIFF_AS_NETAVARK")) setenv("SKIFF_AS_NETAVARK", "1", 1);
 
   const char *mode = getenv("SKIFF_DAEMON");
   if (mode && strcmp(mode, "0") == 0) run_in_process();

@@ -18,6 +18,7 @@ import { adoptFd, dup2, listenUnix } from './libc.js';
 import { nsKeyOf } from './paths.js';
 import { saveStdio } from './run-request.js';
 import { serve, type Server } from './server.js';
+import { installInProcessNft } from './nft-in-process.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -126,6 +127,7 @@ function main(): void {
     log,
     afterRequest,
     onStop: stop,
+    trace: process.env.SKIFF_DAEMON_TRACE === '1',
     onActivity: (busy) => (busy ? clearTimeout(idleTimer) : armIdle()),
     status: () => ({
       pid: process.pid,
@@ -138,6 +140,10 @@ function main(): void {
     }),
   });
   armIdle();
+  if (process.env.SKIFF_DAEMON_NFT !== 'spawn') {
+    const nft = installInProcessNft(ns.net, log);
+    setImmediate(() => nft.preload());
+  }
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
   log(`serving ${socket ?? 'the activated socket'} (build ${build}, idle exit ${idleMs} ms)`);
 }

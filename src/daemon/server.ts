@@ -27,6 +27,8 @@ export interface ServerOptions {
   /** called on every request (resets the idle timer) */
   onActivity(busy: boolean): void;
   status(): Record<string, unknown>;
+  /** log every request's duration (SKIFF_DAEMON_TRACE=1) */
+  trace: boolean;
 }
 
 const READ_TIMEOUT_MS = 5000;
@@ -112,7 +114,8 @@ export function serve(o: ServerOptions): Server {
       reply(`refuse expected 3 fds, got ${fds.length}`);
       return finish();
     }
-    enqueue(() => execute(fd, req, fds.splice(0)));
+    const received = performance.now();
+    enqueue(() => execute(fd, req, fds.splice(0), received));
   }
 
   /** Undefined when the peer may be served, else why not. */
@@ -135,8 +138,9 @@ export function serve(o: ServerOptions): Server {
     return undefined;
   }
 
-  async function execute(fd: number, req: RunRequest, fds: number[]): Promise<void> {
+  async function execute(fd: number, req: RunRequest, fds: number[], received: number): Promise<void> {
     let code: number;
+    const t0 = performance.now();
     try {
       code = await runRequest(o.cli, o.stdio, req, fds, () => sendAll(fd, 'run\n'));
     } catch (e) {
@@ -153,6 +157,7 @@ export function serve(o: ServerOptions): Server {
       sendAll(fd, `exit ${code}\n`);
       closeFd(fd);
     }
+    if (o.trace) o.log(`${req.args.filter((a) => !a.startsWith('/')).slice(-1)[0] ?? ''} exit ${code} in ${(performance.now() - t0).toFixed(1)} ms (queued ${(t0 - received).toFixed(1)} ms)`);
   }
 
   function enqueue(job: () => Promise<void>): void {

@@ -16,8 +16,20 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A resident process (skiffd) may answer some calls itself with the exact
+ * result the program would give (`nft` through libnftables, see
+ * src/daemon/nft-in-process.ts); undefined means "spawn it". Kept on
+ * globalThis because skiffd evaluates this bundle afresh for every request.
+ */
+export type InProcessExec = (cmd: string, args: readonly string[], opts: ExecOptions) => ExecResult | undefined;
+export const IN_PROCESS_EXEC = Symbol.for('skiff.exec.inProcess');
+
 /** Runs a program to completion. Rejects only when it cannot be started (e.g. ENOENT). */
 export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const inProcess = (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC];
+  const served = inProcess?.(cmd, args, opts);
+  if (served) return Promise.resolve(served);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
