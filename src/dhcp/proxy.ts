@@ -96,6 +96,16 @@ export class DhcpProxy {
       onLease: (s: Session, lease: DhcpLease) => {
         if (this.sessions.get(s.mac) === s) this.cache.set(s.mac, { config: nc, lease });
       },
+      onGone: (s: Session, why: string) => {
+        if (this.sessions.get(s.mac) !== s) return;
+        this.log.warn(`dropping the lease of mac ${s.mac}: ${why}`);
+        void this.serial(s.mac, async () => {
+          if (this.sessions.get(s.mac) !== s) return;
+          this.sessions.delete(s.mac);
+          await s.stop(false);
+          this.cache.remove(s.mac);
+        });
+      },
     };
   }
 

@@ -138,7 +138,11 @@ export async function runDhcpProxy(o: ProxyOptions): Promise<number> {
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   const listener = activated ? await listenOnFd3() : await listenOn(socketPath);
-  listener.on('connection', (c) => injector.injectConnection(c));
+  listener.on('connection', (c) => {
+    // a connecting client is activity: its request may take a moment to arrive
+    armActivity();
+    injector.injectConnection(c);
+  });
   log.info(`dhcp proxy listening on ${activated ? 'fd 3 (socket activation)' : socketPath}`, { leases: proxy.leaseCount });
   armActivity();
 

@@ -2,7 +2,7 @@
 // resume from the cache), renew at T1, rebind at T2, start over after a NAK or
 // expiry, follow a changed address in the container, release at the end.
 import type { Log } from '../lib/log.js';
-import { openNetns } from '../netlink/netns.js';
+import { openNetlinkIn, openNetns } from '../netlink/netns.js';
 import { DhcpClient, DhcpError, type DhcpLease } from './client.js';
 import type { ProtoNetworkConfig } from './grpc.js';
 import { leaseChange, updateLeaseInNetns } from './netns-update.js';
@@ -17,6 +17,8 @@ export const RETRY_MS = 10_000;
 export interface SessionHooks {
   /** a new lease was bound (renewed or replaced): persist it */
   onLease(s: Session, lease: DhcpLease): void;
+  /** the container's namespace or interface is gone without a teardown: forget the lease */
+  onGone(s: Session, why: string): void;
   log: Log;
 }
 
@@ -84,10 +86,39 @@ export class Session {
     this.timer = setTimeout(() => void this.renew(), Math.max(0, wait));
   }
 
+  /** Why the lease has no container any more (netns or interface gone), or undefined. */
+  private async gone(): Promise<string | undefined> {
+    let ns;
+    try {
+      ns = openNetns(this.config.ns_path);
+    } catch {
+      return `namespace ${this.config.ns_path} is gone`;
+    }
+    try {
+      const nl = await openNetlinkIn(ns);
+      try {
+        const link = await nl.getLink(this.config.container_iface);
+        return link && link.mac === this.mac ? undefined : `interface ${this.config.container_iface} with MAC ${this.mac} is gone from ${this.config.ns_path}`;
+      } finally {
+        nl.close();
+      }
+    } catch {
+      return undefined; // cannot tell: keep renewing
+    } finally {
+      ns.close();
+    }
+  }
+
   private async renew(): Promise<void> {
     const old = this.lease;
     const client = this.client;
     if (!old || !client || this.stopped) return;
+    // a container removed without a teardown (crash, lost engine state) must not be renewed forever
+    const why = await this.gone();
+    if (why) {
+      this.hooks.onGone(this, why);
+      return;
+    }
     const t2At = old.boundAt + old.t2 * 1000;
     const expiresAt = old.boundAt + old.leaseTime * 1000;
     let next: DhcpLease | undefined;

@@ -216,5 +216,29 @@ describe('dhcp proxy renewal (scripted server)', { skip: needRoot }, () => {
     assert.match(proxy.out(), /ip or gateway for mac \S+ changed, update address/);
     lab.host.teardown(c, input);
     await waitFor('the release at the server', () => /"what":"release","ip":"192.168.77.160"/.test(stub.out()));
+    proxy.child.kill('SIGTERM');
+    stub.child.kill('SIGKILL');
+    await Promise.all([proxy.exited, stub.exited]);
+  });
+
+  test('activity timeout waits while a lease is held; a container gone without teardown is dropped at renewal', async () => {
+    const stub = lab.startStub([{ ip: '192.168.77.170', mask: '255.255.255.0', gateway: LAN_GW, leaseTime: 4 }]);
+    const proxy = await lab.startProxy(['-a', '2']);
+    const c = lab.host.container();
+    const out = lab.host.setup(c, dhcpOptions('gone'));
+    const mac = macOf(out);
+    // past the activity timeout, and renewed at T1 (2 s) while the interface exists
+    await waitFor('a renewal', () => /"what":"renew"/.test(stub.out()), 10_000);
+    assert.equal(proxy.child.exitCode, null, 'a proxy holding a lease stays');
+    assert.deepEqual(lab.cachedMacs(), [mac]);
+    // the engine lost the container: its interface disappears without a teardown
+    c.sh('ip', ['link', 'del', 'eth0']);
+    await waitFor('the proxy to drop the lease', () => lab.cachedMacs().length === 0, 10_000);
+    assert.match(proxy.out(), new RegExp(`dropping the lease of mac ${mac}: interface eth0 with MAC ${mac} is gone`));
+    // now idle and without leases: the activity timeout ends it
+    assert.equal(await proxy.exited, 0);
+    assert.ok(!existsSync(lab.socket));
+    stub.child.kill('SIGKILL');
+    await stub.exited;
   });
 });
