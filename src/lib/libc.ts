@@ -3,6 +3,7 @@
 // Loaded on first use: koffi costs start-up time that `version` should not pay.
 import { createRequire } from 'node:module';
 import { SkiffError } from './errors.js';
+import { Errno, errnoName } from './errno.js';
 
 export const CLONE_NEWNET = 0x40000000;
 export const LOCK_SH = 1;
@@ -34,12 +35,8 @@ function load(): Libc {
   return libc;
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 22: 'EINVAL', 37: 'ENOLCK',
-};
-
 function fail(what: string, errno: number): never {
-  throw new SkiffError(`${what} failed: ${ERRNO_NAMES[errno] ?? `errno ${errno}`}`, { code: 'SKIFF_ERR_SYSCALL' });
+  throw new SkiffError(`${what} failed: ${errnoName(errno)}`, { code: 'SKIFF_ERR_SYSCALL' });
 }
 
 /** Moves the calling thread into the namespace behind `fd` (CLONE_NEWNET). */
@@ -54,8 +51,8 @@ export function flock(fd: number, op: number): boolean {
   for (;;) {
     if (l.flock(fd, op) === 0) return true;
     const errno = l.errno();
-    if (errno === 4) continue;
-    if (errno === 11 && op & LOCK_NB) return false;
+    if (errno === Errno.EINTR) continue;
+    if (errno === Errno.EAGAIN && op & LOCK_NB) return false;
     fail('flock', errno);
   }
 }

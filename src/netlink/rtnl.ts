@@ -16,6 +16,7 @@ import {
   NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST,
   decodeMessages, encodeMessage, errnoName, errnoText, errorCode,
 } from './wire.js';
+import { Errno } from '../lib/errno.js';
 
 const NETLINK_ROUTE = 0;
 const NEW = NLM_F_CREATE | NLM_F_EXCL;
@@ -200,7 +201,7 @@ class Rtnl implements Netlink {
       const [reply] = await this.sock.request(RTM_GETLINK, 0, body);
       return reply ? parseLink(reply) : undefined;
     } catch (e) {
-      if (e instanceof KernelError && e.errno === 19) return undefined; // ENODEV
+      if (e instanceof KernelError && e.errno === Errno.ENODEV) return undefined;
       throw toNetlinkError(what, e);
     }
   }
@@ -302,7 +303,7 @@ class Rtnl implements Netlink {
       await this.sock.request(RTM_DELLINK, 0, body);
       return 'deleted';
     } catch (e) {
-      if (e instanceof KernelError && e.errno === 19) return 'absent'; // ENODEV
+      if (e instanceof KernelError && e.errno === Errno.ENODEV) return 'absent';
       throw toNetlinkError(`delete link ${name}`, e);
     }
   }
@@ -321,7 +322,7 @@ class Rtnl implements Netlink {
     try {
       await this.sock.request(RTM_NEWADDR, NEW, body);
     } catch (e) {
-      if (!(e instanceof KernelError && e.errno === 17)) throw toNetlinkError(what, e);
+      if (!(e instanceof KernelError && e.errno === Errno.EEXIST)) throw toNetlinkError(what, e);
       // EEXIST: fine when it is the same address with the same prefix
       const want = canonicalCidr(a.cidr);
       const have = await this.addresses(a.linkIndex);
@@ -340,7 +341,7 @@ class Rtnl implements Netlink {
       return 'deleted';
     } catch (e) {
       // EADDRNOTAVAIL: no such address; ENODEV: the link (and so the address) is gone
-      if (e instanceof KernelError && (e.errno === 99 || e.errno === 19)) return 'absent';
+      if (e instanceof KernelError && (e.errno === Errno.EADDRNOTAVAIL || e.errno === Errno.ENODEV)) return 'absent';
       throw toNetlinkError(what, e);
     }
   }
@@ -360,7 +361,7 @@ class Rtnl implements Netlink {
       // identical route answers EEXIST.
       await this.sock.request(RTM_NEWROUTE, NLM_F_CREATE, body);
     } catch (e) {
-      if (!(e instanceof KernelError && e.errno === 17)) throw toNetlinkError(what, e);
+      if (!(e instanceof KernelError && e.errno === Errno.EEXIST)) throw toNetlinkError(what, e);
       const family = parseCidr(r.destination).family;
       if (!(await this.routes(family)).some((have) => sameRoute(have, r))) {
         throw toNetlinkError(what, e, () => 'A conflicting route to the same destination exists');
@@ -376,7 +377,7 @@ class Rtnl implements Netlink {
       return 'deleted';
     } catch (e) {
       // ESRCH: no such route; ENODEV: its output link is gone
-      if (e instanceof KernelError && (e.errno === 3 || e.errno === 19)) return 'absent';
+      if (e instanceof KernelError && (e.errno === Errno.ESRCH || e.errno === Errno.ENODEV)) return 'absent';
       throw toNetlinkError(what, e);
     }
   }
