@@ -122,6 +122,29 @@ export function formatZodError(err: { issues: readonly z.core.$ZodIssue[] }): st
     .join('; ');
 }
 
+// Names reach file names (<config>/aardvark-dns/<network>) and the DNS
+// server's config lines (columns split on spaces, lists on commas, one line
+// per container). What would break out of them is refused, not escaped:
+// Podman never sends such names (its own rules are stricter).
+const DNS_NAME_BAD = /[\s,\x00-\x1f\x7f]/;
+const ID_BAD = /[\s,/\x00-\x1f\x7f]/;
+const NET_NAME_BAD = /[\s/\x00-\x1f\x7f]/;
+const MAX_NAME_BYTES = 255;
+
+function badToken(value: string, path: string, bad: RegExp, what: string): string | undefined {
+  if (bad.test(value)) return `${path}: ${JSON.stringify(value)} contains ${what}`;
+  if (Buffer.byteLength(value) > MAX_NAME_BYTES) return `${path}: longer than ${MAX_NAME_BYTES} bytes`;
+  return undefined;
+}
+
+/** A network name is a file name in the DNS config dir: no path, no hidden or reserved name. */
+function badNetworkName(name: string, path: string): string | undefined {
+  const what = `${path}: invalid network name ${JSON.stringify(name)}`;
+  if (name === '' || name === '.' || name === '..' || name.startsWith('.')) return `${what}: must not be empty or start with a dot`;
+  if (name === 'aardvark.pid') return `${what}: reserved for the DNS server's pid file`;
+  return badToken(name, path, NET_NAME_BAD, 'a space, slash or control character');
+}
+
 /** Parses and validates the JSON text; every error names the field and what is wrong with it. */
 export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
   let json: unknown;
@@ -134,6 +157,10 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
   if (!r.success) return { ok: false, error: formatZodError(r.error) };
   const raw = r.data;
   const warnings: string[] = [];
+  const idErr = badToken(raw.container_id, 'container_id', ID_BAD, 'a space, comma, slash or control character');
+  if (idErr) return { ok: false, error: idErr };
+  const nameErr = badToken(raw.container_name, 'container_name', DNS_NAME_BAD, 'a space, comma or control character, so it cannot be a DNS name');
+  if (nameErr) return { ok: false, error: nameErr };
   const entries: [string, PerNetworkOptions, string][] = Array.isArray(raw.networks)
     ? raw.networks.map((n, i) => [n.name, n, `networks[${i}]`])
     : Object.entries(raw.networks).map(([name, n]) => [name, n, `networks.${name}`]);
@@ -143,6 +170,8 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
   const seen = new Set<string>();
   const seenIfaces = new Set<string>();
   for (const [name, opts, path] of entries) {
+    const netNameErr = badNetworkName(name, path);
+    if (netNameErr) return { ok: false, error: netNameErr };
     if (seen.has(name)) return { ok: false, error: `${path}: network ${name} is listed twice` };
     seen.add(name);
     if (seenIfaces.has(opts.interface_name)) {
@@ -174,8 +203,8 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
     }
     const aliases: string[] = [];
     for (const a of opts.aliases) {
-      // netavark's warning text (JSON.stringify quotes and escapes like Rust's {:?})
-      if (a === '' || /[\s,]/.test(a)) warnings.push(`invalid network alias ${JSON.stringify(a)} of network ${name}, it will not be resolvable`);
+      // netavark's warning text (JSON.stringify quotes and escapes like Rust's {:?}); NUL and other control characters too
+      if (a === '' || DNS_NAME_BAD.test(a)) warnings.push(`invalid network alias ${JSON.stringify(a)} of network ${name}, it will not be resolvable`);
       else aliases.push(a);
     }
     attachments.push({ name, network, opts, path, staticIps, aliases });

@@ -139,6 +139,11 @@ function completeBridge(
       ...req.used.interfaces,
       ...Object.keys(req.used.names),
     ]);
+    // the prefix comes from the engine's configuration: a bad one must not make a bad name
+    if (!BRIDGE_NAME_RE.test(n.network_interface)) {
+      throw new ConfigError(`options.default_interface_name: bridge name ${n.network_interface} is invalid`);
+    }
+    validateInterfaceName(n.network_interface);
   }
 
   const ipam = ipamDriver(n);
