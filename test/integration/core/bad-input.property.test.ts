@@ -243,8 +243,11 @@ describe('bad input, property-based (fast-check)', { skip: needRoot }, () => {
     } catch {
       return;
     }
-    const given = new Set<string>([String(opts.container_name)]);
-    for (const n of Object.values(opts.networks as Record<string, { aliases?: unknown }>)) for (const a of (n.aliases as string[] | undefined) ?? []) given.add(a);
+    // names are case-insensitive; the parser lowercases them
+    const given = new Set<string>([String(opts.container_name).toLowerCase()]);
+    for (const n of Object.values(opts.networks as Record<string, { aliases?: unknown }>)) {
+      for (const a of (n.aliases as string[] | undefined) ?? []) given.add(String(a).toLowerCase());
+    }
     for (const f of files) {
       const text = readFileSync(join(config, 'aardvark-dns', f), 'utf8');
       const lines = text.split('\n').filter((l) => l !== '');
