@@ -250,11 +250,16 @@ describe('bad input, property-based (fast-check)', { skip: needRoot }, () => {
     }
     for (const f of files) {
       const text = readFileSync(join(config, 'aardvark-dns', f), 'utf8');
-      const lines = text.split('\n').filter((l) => l !== '');
-      assert.equal(lines.length, 2, `${f}: header + one container line expected:\n${text}`);
-      const cfg = parseNetworkConfig(f, text);
-      for (const c of cfg.containers) {
-        for (const name of c.names) assert.ok(given.has(name), `${f}: name ${JSON.stringify(name)} was not given (line: ${JSON.stringify(lines[1])})`);
+      // header (bind IPs; empty for a network without subnets), one container line, final newline
+      const lines = text.split('\n');
+      assert.equal(lines.length, 3, `${f}: header + one container line expected:\n${text}`);
+      assert.equal(lines[2], '', `${f}: no final newline`);
+      if (lines[0] !== '') parseNetworkConfig(f, text);
+      const cols = lines[1]!.split(' ');
+      assert.ok(cols.length === 4 || cols.length === 5, `${f}: ${cols.length} columns in ${JSON.stringify(lines[1])}`);
+      assert.equal(cols[0]!.toLowerCase(), String(opts.container_id).toLowerCase(), `${f}: id column`);
+      for (const name of cols[3]!.split(',')) {
+        assert.ok(given.has(name.toLowerCase()), `${f}: name ${JSON.stringify(name)} was not given (line: ${JSON.stringify(lines[1])})`);
       }
     }
   }
