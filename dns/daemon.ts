@@ -7,7 +7,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { resolve as resolvePath, join } from 'node:path';
 import { loadedFilePath, PID_FILE, serializeLoaded } from '../configs/aardvark-config.js';
-import { writeFileAtomic, removeFile } from '../src/lib/atomic-write.js';
+import { writeFileAtomic, removeFile } from '../src/lib/state-files.js';
 import type { Log } from '../src/lib/log.js';
 import type { Args } from './args.js';
 import { Backend } from './backend.js';

@@ -1,7 +1,7 @@
 // Reads and writes the firewall state files (format: configs/firewall-state.ts).
 // Writes are atomic; a file that cannot be parsed is reported and skipped, so
 // one damaged file never blocks a reload of everything else.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   networkFileName,
@@ -14,7 +14,7 @@ import {
   type SavedNetwork,
   type SavedPorts,
 } from '../configs/firewall-state.js';
-import { removeFile, writeFileAtomic } from '../src/lib/atomic-write.js';
+import { readOptional, removeFile, writeFileAtomic } from '../src/lib/state-files.js';
 import { createLog } from '../src/lib/log.js';
 import type { FirewallNetwork, PortForward } from './firewall.js';
 
@@ -37,21 +37,21 @@ export class FirewallState {
 
   writeDriverName(name: string): void {
     const path = join(this.dir, 'firewall-driver');
-    if (readText(path)?.trim() === name) return;
+    if (readOptional(path)?.trim() === name) return;
     writeFileAtomic(path, name);
   }
 
   readDriverName(): string | undefined {
-    return readText(join(this.dir, 'firewall-driver'))?.trim();
+    return readOptional(join(this.dir, 'firewall-driver'))?.trim();
   }
 
   hasNetwork(id: string): boolean {
-    return readText(join(this.networksDir, networkFileName(id))) !== undefined;
+    return readOptional(join(this.networksDir, networkFileName(id))) !== undefined;
   }
 
   loadNetwork(id: string): FirewallNetwork | undefined {
     const path = join(this.networksDir, networkFileName(id));
-    const text = readText(path);
+    const text = readOptional(path);
     if (text === undefined) return undefined;
     try {
       return parseStateFile(networkFileSchema, text, path);
@@ -83,7 +83,7 @@ export class FirewallState {
 
   loadPorts(networkId: string, containerId: string): PortForward | undefined {
     const path = join(this.portsDir, portsFileName(networkId, containerId));
-    const text = readText(path);
+    const text = readOptional(path);
     if (text === undefined) return undefined;
     try {
       return parseStateFile(portsFileSchema, text, path);
@@ -140,15 +140,6 @@ function toSavedPorts(p: PortForward): SavedPorts {
   return s;
 }
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 function jsonFiles(dir: string): string[] {
   try {
     return readdirSync(dir)
@@ -164,7 +155,7 @@ function loadAll<T>(dir: string, parse: (text: string, path: string) => T, pick:
   const out: T[] = [];
   for (const f of jsonFiles(dir).filter(pick)) {
     const path = join(dir, f);
-    const text = readText(path);
+    const text = readOptional(path);
     if (text === undefined) continue; // removed meanwhile
     try {
       out.push(parse(text, path));

@@ -6,12 +6,12 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../configs/aardvark-config.js';
-import { removeFile } from '../lib/atomic-write.js';
+import { readOptional, removeFile } from '../lib/state-files.js';
 import { SkiffError, errorMessage } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
 import { createLog, type Log } from '../lib/log.js';
 import { addLines, removeLines, setNetworkServers } from './entries.js';
-import { dirDigest, putFile, readOptional } from './files.js';
+import { dirDigest, putFile } from './files.js';
 import { exited, inOtherNetns, readPid, servesDir, signal, startServer, stopServer, waitLoaded } from './process.js';
 
 export interface DnsContext {

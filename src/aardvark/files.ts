@@ -1,40 +1,14 @@
 // File I/O for the aardvark config dir. Temp files are written in the parent
 // directory and renamed in: a reader scanning the config dir (aardvark-dns
 // parses every file it finds there) never sees a half-written or temp file.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { configDigest, isConfigFileName } from '../../configs/aardvark-config.js';
-import { removeFile } from '../lib/atomic-write.js';
-
-export function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+import { readOptional, removeFile, writeFileAtomic } from '../lib/state-files.js';
 
 /** Replaces `<dir>/<name>` atomically; the temp file lives beside `dir`, not in it. */
 export function writeIntoDir(dir: string, name: string, content: string): void {
-  const tmp = join(dirname(dir), `.aardvark-${name}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, content, { mode: 0o644 });
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(dir, name));
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never created */
-    }
-    throw e;
-  }
+  writeFileAtomic(join(dir, name), content, 0o644, dirname(dir));
 }
 
 /** Writes `content`, or removes the file when `content` is undefined. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as z from 'zod/mini';
 import '../../configs/zod-locale.js';
 import { safeName } from '../../configs/firewall-state.js';
-import { removeFile, writeFileAtomic } from '../lib/atomic-write.js';
+import { removeFile, writeFileAtomic } from '../lib/state-files.js';
 
 const DEFAULT_STATE_DIR = '/run/containers/networks';
 

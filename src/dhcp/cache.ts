@@ -4,7 +4,7 @@
 // and resumes renewing them.
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
-import { writeFileAtomic } from '../lib/atomic-write.js';
+import { writeFileAtomic } from '../lib/state-files.js';
 import type { DhcpLease } from './client.js';
 import type { ProtoNetworkConfig } from './grpc.js';
 

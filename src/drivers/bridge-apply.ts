@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, NetlinkError, SkiffError } from '../lib/errors.js';
-import { writeFileAtomic, removeFile } from '../lib/atomic-write.js';
+import { writeFileAtomic, removeFile } from '../lib/state-files.js';
 import type { Log } from '../lib/log.js';
 import type { Link, Netlink } from '../netlink/netlink.js';
 import type { NetnsHandle } from '../netlink/netns.js';

@@ -5,7 +5,7 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { withLock } from '../lib/lock.js';
 import { createLog } from '../lib/log.js';
 import { ConfigError, SkiffError, toError, throwCollected, wrap } from '../lib/errors.js';
-import { removeFile } from '../lib/atomic-write.js';
+import { removeFile } from '../lib/state-files.js';
 import type { PortMapping } from '../../configs/port-mapping.js';
 import { parsePortInput, parseRootlessOptions, netnsPath, type RootlessFlags } from './options.js';
 import { pastaArgs } from './pasta.js';

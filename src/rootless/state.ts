@@ -2,13 +2,12 @@
 // netns, so that teardown stops exactly that one. One JSON file per netns,
 // keyed by a hash of the netns path (the namespace may be gone by teardown).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
 import '../../configs/zod-locale.js';
 import { portMappingSchema } from '../../configs/port-mapping.js';
-import { writeFileAtomic, removeFile } from '../lib/atomic-write.js';
+import { readOptional, removeFile, writeFileAtomic } from '../lib/state-files.js';
 import { ConfigError, SkiffError } from '../lib/errors.js';
 
 /** `--config DIR`, else $XDG_RUNTIME_DIR/skiff (the per-user tmpfs, gone after logout/reboot). */
@@ -53,13 +52,13 @@ const recordSchema = z.object({
 export type StateRecord = z.infer<typeof recordSchema>;
 
 export function readRecord(path: string): StateRecord | undefined {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readOptional(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new SkiffError(`cannot read rootless state ${path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_STATE' });
   }
+  if (text === undefined) return undefined;
   try {
     return recordSchema.parse(JSON.parse(text));
   } catch {

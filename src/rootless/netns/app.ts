@@ -64,7 +64,7 @@ export async function netnsDestroy(force: boolean, e: NetnsEnv = {}): Promise<{ 
       });
     }
     const r = await destroyAll(p);
-    const { removeFile } = await import('../../lib/atomic-write.js');
+    const { removeFile } = await import('../../lib/state-files.js');
     for (const f of [p.attachments, p.refCount]) removeFile(f);
     return r;
   });

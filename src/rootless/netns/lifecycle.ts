@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { run, spawnDetached } from '../../lib/exec.js';
 import { SkiffError, toError, throwCollected } from '../../lib/errors.js';
 import { createLog } from '../../lib/log.js';
-import { removeFile, writeFileAtomic } from '../../lib/atomic-write.js';
+import { removeFile, writeFileAtomic } from '../../lib/state-files.js';
 import { isOurs, readProcStat, stopHelper } from '../proc.js';
 import { checkTun, findBinary, probe } from '../probe.js';
 import { pastaArgs } from '../pasta.js';

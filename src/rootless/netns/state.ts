@@ -4,12 +4,11 @@
 // (one key per container network, so a repeated teardown cannot count twice),
 // config.json (--ports and --backend, kept across re-creation), resolv.conf,
 // lock; with slirp4netns also slirp.sock (its API) and hostfwds.json.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
 import '../../../configs/zod-locale.js';
-import { writeFileAtomic } from '../../lib/atomic-write.js';
+import { readOptional, writeFileAtomic } from '../../lib/state-files.js';
 import { SkiffError } from '../../lib/errors.js';
 
 export interface NetnsPaths {
@@ -76,13 +75,13 @@ export const readHostFwds = (p: NetnsPaths): HostFwds => readJson(p.hostFwds, ho
 export const writeHostFwds = (p: NetnsPaths, f: HostFwds): void => writeFileAtomic(p.hostFwds, JSON.stringify(f) + '\n', 0o600);
 
 function readJson<T>(path: string, schema: z.ZodMiniType<T>, what: string): T | undefined {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readOptional(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new SkiffError(`cannot read ${what} ${path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_STATE' });
   }
+  if (text === undefined) return undefined;
   const r = schema.safeParse((() => {
     try {
       return JSON.parse(text) as unknown;
