@@ -3,7 +3,7 @@
 // their output is separate (foreign.ts) so it can be unit-tested.
 import { openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../src/lib/exec.js';
 import { SkiffError } from '../src/lib/errors.js';
@@ -59,6 +59,14 @@ function writeBatchFile(text: string): string {
   return path;
 }
 
+/**
+ * netavark's wording (its nftables library's): Podman shows it to the user and
+ * people search for it. What Skiff was doing goes to the debug log.
+ */
+export function nftFailure(bin: string, while_: 'applying ruleset' | 'getting the current ruleset', text: string): string {
+  return `nftables error: ${JSON.stringify(basename(bin))} did not return successfully while ${while_}: ${text}`;
+}
+
 export function nftRunner(bin = process.env.SKIFF_NFT ?? 'nft'): NftRunner {
   return {
     async apply(batch, what) {
@@ -76,8 +84,9 @@ export function nftRunner(bin = process.env.SKIFF_NFT ?? 'nft'): NftRunner {
       }
       if (r.code === 0) return;
       const errno = classifyNftError(r.stderr);
+      log.debug(`nft rejected the ${what} change: ${r.stderr.trim()}`);
       throw new NftError(
-        `nftables rejected the ${what} change: ${nftErrorText(r.stderr)}`,
+        nftFailure(bin, 'applying ruleset', nftErrorText(r.stderr)),
         errno,
         errno === 'EEXIST' ? 'A published host port is probably already forwarded to another container; check `nft list table inet skiff`' : undefined,
       );
@@ -86,12 +95,13 @@ export function nftRunner(bin = process.env.SKIFF_NFT ?? 'nft'): NftRunner {
       const r = await run(bin, ['-j', 'list', ...args]);
       if (r.code !== 0) {
         if (classifyNftError(r.stderr) === 'ENOENT') return undefined;
-        throw new NftError(`nft list ${args.join(' ')} failed: ${nftErrorText(r.stderr)}`, classifyNftError(r.stderr));
+        log.debug(`nft list ${args.join(' ')} failed: ${r.stderr.trim()}`);
+        throw new NftError(nftFailure(bin, 'getting the current ruleset', nftErrorText(r.stderr)), classifyNftError(r.stderr));
       }
       try {
         return JSON.parse(r.stdout) as unknown;
       } catch {
-        throw new NftError(`nft list ${args.join(' ')} printed invalid JSON`, undefined);
+        throw new NftError(`nftables error: ${JSON.stringify(basename(bin))} printed invalid JSON while getting the current ruleset (nft list ${args.join(' ')})`, undefined);
       }
     },
   };

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dedupe, describeKey, networkElements, portElements, removeCmds } from '../../../firewall/elements.js';
 import { findDropChains, ourRuleHandles } from '../../../firewall/foreign.js';
-import { classifyNftError, nftErrorText } from '../../../firewall/nft.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { classifyNftError, nftErrorText, nftRunner } from '../../../firewall/nft.js';
+import { batch, table } from '../../../firewall/nft-json.js';
 import { staticRules } from '../../../firewall/rules.js';
 import { parseFirewallDriverName, selectFirewallDriver } from '../../../firewall/select.js';
 import { networkFileSchema, parseStateFile, portsFileName, serializeNetwork } from '../../../configs/firewall-state.js';
@@ -110,6 +114,22 @@ describe('helpers', () => {
     assert.equal(nftErrorText(err), 'Could not process rule: File exists');
     assert.equal(classifyNftError(err), 'EEXIST');
     assert.equal(classifyNftError('Error: No such file or directory'), 'ENOENT');
+  });
+  it('a failing nft is reported in netavark\'s words (Podman shows them; people search for them)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-nft-err-'));
+    try {
+      const nft = join(dir, 'nft');
+      writeFileSync(nft, "#!/bin/sh\necho 'nft custom error message' >&2\nexit 1\n");
+      chmodSync(nft, 0o755);
+      await assert.rejects(nftRunner(nft).list(['chains']), {
+        message: 'nftables error: "nft" did not return successfully while getting the current ruleset: nft custom error message',
+      });
+      await assert.rejects(nftRunner(nft).apply(batch([table('add')]), 'network x setup'), {
+        message: 'nftables error: "nft" did not return successfully while applying ruleset: nft custom error message',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
