@@ -6,8 +6,11 @@
 # containers with `ctr run --cni`. Prints what the containers print.
 set -euo pipefail
 dir=$1
-# /opt is hidden by a tmpfs in this mount namespace only; /etc/cni/net.d is overmounted
+# /opt and /var/lib are hidden by tmpfs mounts in this mount namespace only (ctr's
+# libcni keeps its result cache in /var/lib/cni); /etc/cni/net.d is overmounted
 mount -t tmpfs skiff-opt /opt
+mount -t tmpfs skiff-varlib /var/lib
+mkdir -p /var/lib/cni
 mkdir -p /opt/cni/bin
 mount --bind "$dir/net.d" /etc/cni/net.d
 ln -s "$SKIFF_CNI" /opt/cni/bin/skiff
