@@ -204,7 +204,7 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
     const aliases: string[] = [];
     for (const a of opts.aliases) {
       // netavark's warning text (JSON.stringify quotes and escapes like Rust's {:?}); NUL and other control characters too
-      if (a === '' || DNS_NAME_BAD.test(a)) warnings.push(`invalid network alias ${JSON.stringify(a)} of network ${name}, it will not be resolvable`);
+      if (a === '' || DNS_NAME_BAD.test(a)) warnings.push(`invalid network alias ${JSON.stringify(a)}: name contains whitespace, a comma or a control character, ignoring this name`);
       else aliases.push(a);
     }
     attachments.push({ name, network, opts, path, staticIps, aliases });

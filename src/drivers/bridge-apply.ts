@@ -29,10 +29,13 @@ export interface BridgeSetupResult {
   bridgeIps: string[];
 }
 
-/** The interface that carries the host's default route (IPv4 first), if any. */
-export async function defaultRouteLink(host: Netlink): Promise<Link | undefined> {
+/**
+ * The interface that carries the host's default route (IPv4 first), if any:
+ * in the main table, or in a VRF's table when the bridge is to join that VRF.
+ */
+export async function defaultRouteLink(host: Netlink, table = 254): Promise<Link | undefined> {
   for (const family of [4, 6] as const) {
-    const r = (await host.routes(family)).find((x) => x.table === 254 && (x.destination === '0.0.0.0/0' || x.destination === '::/0'));
+    const r = (await host.routes(family, table)).find((x) => x.table === table && (x.destination === '0.0.0.0/0' || x.destination === '::/0'));
     if (r?.linkIndex !== undefined) {
       const l = await host.getLinkByIndex(r.linkIndex);
       if (l) return l;
@@ -41,8 +44,8 @@ export async function defaultRouteLink(host: Netlink): Promise<Link | undefined>
   return undefined;
 }
 
-async function defaultRouteMtu(host: Netlink): Promise<number | undefined> {
-  return (await defaultRouteLink(host))?.mtu;
+async function defaultRouteMtu(host: Netlink, table?: number): Promise<number | undefined> {
+  return (await defaultRouteLink(host, table))?.mtu;
 }
 
 async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): Promise<{ link: Link; created: boolean }> {
@@ -64,6 +67,7 @@ async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): P
   }
   // the VRF is looked up before the bridge is created, as netavark does
   let vrfIndex: number | undefined;
+  let vrfTable: number | undefined;
   if (plan.vrf) {
     const vrf = await host.getLink(plan.vrf);
     if (!vrf || vrf.kind !== 'vrf') {
@@ -72,8 +76,10 @@ async function ensureBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoStack): P
       });
     }
     vrfIndex = vrf.index;
+    vrfTable = vrf.vrfTable;
   }
-  const mtu = plan.mtu ?? (await defaultRouteMtu(host));
+  // a bridge in a VRF routes through the VRF's table: its default route gives the MTU
+  const mtu = plan.mtu ?? (await defaultRouteMtu(host, vrfTable));
   try {
     await host.createBridge({ name: plan.bridge, ...(mtu ? { mtu } : {}), ...(plan.vlan !== undefined ? { vlanFiltering: true } : {}) });
   } catch (e) {
@@ -157,11 +163,12 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
   if (!hostVeth) throw new SkiffError(`the host end of veth ${plan.containerIf} vanished right after it was created`);
   log.debug(`created veth pair ${hostVeth.name} <-> ${plan.containerIf}`);
   applySysctls(plan.hostVethSysctls.map((x) => ({ ...x, key: x.key.replace(HOST_VETH, hostVeth.name) })), log);
-  if (created) {
+  if (created && br.mac) {
     // A bridge takes the lowest MAC of its ports and changes it as ports come and
-    // go; pinning it now keeps neighbours' ARP caches valid (netavark does the same).
-    const now = await host.getLinkByIndex(br.index);
-    if (now?.mac) await host.setMac(br.index, now.mac);
+    // go; setting its own (random, from creation) MAC explicitly keeps it, so
+    // neighbours' ARP caches stay valid and it differs from every port's, as with
+    // netavark. It has to happen once the first port is attached.
+    await host.setMac(br.index, br.mac);
   }
   // a container reaching its own published port comes back through its own port
   if (plan.managed) await host.setHairpin(hostVeth.index, true);

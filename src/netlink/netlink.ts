@@ -18,6 +18,8 @@ export interface Link {
    * another namespace, the index is valid in that namespace.
    */
   peerIndex?: number | undefined;
+  /** a VRF's routing table (IFLA_VRF_TABLE) */
+  vrfTable?: number | undefined;
 }
 
 export interface Address {
@@ -108,10 +110,10 @@ export interface Netlink {
   /** 'absent' also when the link itself is gone. */
   deleteAddress(a: Address): Promise<'deleted' | 'absent'>;
   /**
-   * Main-table routes, one entry per nexthop (an IPv6 multipath route lists each
+   * Main-table (or `table`) routes, one entry per nexthop (an IPv6 multipath route lists each
    * gateway), metric as the kernel stores it (IPv6 routes added without one: 1024).
    */
-  routes(family?: 4 | 6): Promise<Route[]>;
+  routes(family?: 4 | 6, table?: number): Promise<Route[]>;
   /**
    * Adds a route to the main table; an identical existing route is not an error,
    * and another gateway for the same destination and metric is added beside it

@@ -44,6 +44,7 @@ const IFLA_BR_VLAN_FILTERING = 7;
 const IFLA_MACVLAN_MODE = 1;
 const IFLA_MACVLAN_BC_CUTOFF = 9;
 const IFLA_IPVLAN_MODE = 1;
+const IFLA_VRF_TABLE = 1;
 
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
@@ -132,10 +133,14 @@ export function parseLink(payload: Buffer): Link {
   const mac = a.get(IFLA_ADDRESS);
   const master = readU32(a.get(IFLA_MASTER));
   const peer = readU32(a.get(IFLA_LINK));
+  const infoAttrs = info ? decodeAttrs(info) : undefined;
+  const kind = infoAttrs ? readStr(infoAttrs.get(IFLA_INFO_KIND)) : undefined;
+  const infoData = infoAttrs?.get(IFLA_INFO_DATA);
+  const vrfTable = kind === 'vrf' && infoData ? readU32(decodeAttrs(infoData).get(IFLA_VRF_TABLE)) : undefined;
   return {
     index,
     name: readStr(a.get(IFLA_IFNAME)) ?? '',
-    kind: info ? readStr(decodeAttrs(info).get(IFLA_INFO_KIND)) : undefined,
+    kind,
     mac: mac && mac.length ? formatMac(mac) : undefined,
     mtu: readU32(a.get(IFLA_MTU)) ?? 0,
     up: (flags & IFF_UP) !== 0,
@@ -143,6 +148,7 @@ export function parseLink(payload: Buffer): Link {
     // IFLA_LINK is the link's own index for most devices; a peer in another
     // namespace (IFLA_LINK_NETNSID present) may well have the same number there
     ...(peer && (peer !== index || a.has(IFLA_LINK_NETNSID)) ? { peerIndex: peer } : {}),
+    ...(vrfTable !== undefined ? { vrfTable } : {}),
   };
 }
 
@@ -206,12 +212,12 @@ export function routeRequest(r: RouteSpec, op: 'add' | 'delete'): Buffer {
 }
 
 /**
- * The main-table routes in one RTM_NEWROUTE message: one per nexthop, so an
+ * The main-table (or `wantTable`) routes in one RTM_NEWROUTE message: one per nexthop, so an
  * IPv6 multipath route (two networks' default routes with the same metric)
  * reads like the two IPv4 routes it would be. Other tables, cached routes and
  * types the facade does not model (local, broadcast, ...) give none.
  */
-export function parseRoute(payload: Buffer): Route[] {
+export function parseRoute(payload: Buffer, wantTable: number = RT_TABLE_MAIN): Route[] {
   const fam = payload.readUInt8(0);
   if (fam !== AF_INET && fam !== AF_INET6) return [];
   const family = fam === AF_INET ? 4 : 6;
@@ -220,7 +226,7 @@ export function parseRoute(payload: Buffer): Route[] {
   const flags = payload.readUInt32LE(8);
   const a = decodeAttrs(payload.subarray(12));
   const table = readU32(a.get(RTA_TABLE)) ?? payload.readUInt8(4);
-  if (table !== RT_TABLE_MAIN || !type || flags & RTM_F_CLONED) return [];
+  if (table !== wantTable || !type || flags & RTM_F_CLONED) return [];
   const dst = a.get(RTA_DST) ?? Buffer.alloc(family === 4 ? 4 : 16);
   const base: Route = { family, table, destination: `${formatIp(dst)}/${dstLen}`, type };
   const metric = readU32(a.get(RTA_PRIORITY));

@@ -346,10 +346,10 @@ class Rtnl implements Netlink {
     }
   }
 
-  async routes(family?: 4 | 6): Promise<Route[]> {
+  async routes(family?: 4 | 6, table?: number): Promise<Route[]> {
     const af = family === 4 ? AF_INET : family === 6 ? AF_INET6 : AF_UNSPEC;
     const replies = await this.call('list routes', RTM_GETROUTE, NLM_F_DUMP, familyOnly(af, 12));
-    return replies.flatMap(parseRoute);
+    return replies.flatMap((r) => parseRoute(r, table));
   }
 
   async addRoute(r: RouteSpec): Promise<void> {

@@ -44,6 +44,9 @@ describe('bridge driver', { skip: needRoot }, () => {
     const ports = host.links().filter((l) => l.master === 'podman1');
     assert.equal(ports.length, 2);
     assert.ok(ports.every((p) => p.linkinfo?.info_kind === 'veth' && p.operstate !== 'DOWN'));
+    // as netavark's: the kernel names the host ends veth0, veth1 (the host has no other veths)
+    assert.deepEqual(ports.map((p) => p.ifname).sort(), ['veth0', 'veth1']);
+    assert.ok(ports.every((p) => p.address !== br?.address), 'the bridge keeps its own MAC, not a port\'s');
 
     const eth0 = c1.ipJson<IpLink[]>(['link', 'show', 'eth0'])[0]!;
     assert.equal(eth0.address, out1.mynet.interfaces.eth0.mac_address);

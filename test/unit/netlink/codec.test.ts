@@ -86,6 +86,16 @@ test('parseLink reads what linkAttr writes (a kernel reply has the same shape)',
   });
 });
 
+test('parseLink: a VRF\'s table; a veth peer (IFLA_LINK) also when its index in the other namespace is ours', () => {
+  const vrf = Buffer.concat([ifinfomsg({ index: 5 }), linkAttr.name('test-vrf'), linkAttr.info('vrf', u32(1, 100))]);
+  assert.equal(parseLink(vrf).vrfTable, 100);
+  const veth = (peer: number, netnsid: boolean): Buffer =>
+    Buffer.concat([ifinfomsg({ index: 3 }), linkAttr.name('eth0'), linkAttr.parent(peer), ...(netnsid ? [u32(37, 0)] : []), linkAttr.info('veth')]);
+  assert.equal(parseLink(veth(3, true)).peerIndex, 3);
+  assert.equal(parseLink(veth(3, false)).peerIndex, undefined, 'IFLA_LINK = own index: no peer');
+  assert.equal(parseLink(veth(9, false)).peerIndex, 9);
+});
+
 test('addressRequest: v4 gets a broadcast, v6 gets IFA_F_NODAD; parseAddress reads it back', () => {
   const v4 = addressRequest({ linkIndex: 4, cidr: '10.88.0.1/16' });
   assert.equal(v4.readUInt8(0), 2);
@@ -137,6 +147,7 @@ test('parseRoute: one route per nexthop, other tables and cached routes dropped'
     { family: 6, table: 254, destination: '::/0', type: 'unicast', gateway: 'fd00::2', linkIndex: 4, metric: 100 },
   ]);
   assert.deepEqual(parseRoute(Buffer.concat([hdr({ table: 255 })])), []);
+  assert.equal(parseRoute(Buffer.concat([hdr({ table: 100 })]), 100).length, 1, 'another table when asked for (a VRF\'s)');
   assert.deepEqual(parseRoute(Buffer.concat([hdr({}), u32(15, 255)])), [], 'RTA_TABLE wins over rtm_table');
   assert.deepEqual(parseRoute(hdr({ flags: 0x200 })), []);
   assert.deepEqual(parseRoute(hdr({ type: 2 })), [], 'local routes are not modelled');
