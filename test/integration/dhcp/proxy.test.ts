@@ -195,39 +195,43 @@ describe('dhcp proxy renewal (scripted server)', { skip: needRoot }, () => {
 
   test('a NAK at renewal → a new lease with another address and gateway, applied in the container', async () => {
     const stub = lab.startStub([
-      { ip: '192.168.77.150', mask: '255.255.255.0', gateway: LAN_GW, leaseTime: 4 },
+      // T1 = 4 s: long enough for setup to apply the first lease on a loaded machine
+      { ip: '192.168.77.150', mask: '255.255.255.0', gateway: LAN_GW, leaseTime: 8 },
       { ip: '192.168.77.160', mask: '255.255.255.0', gateway: '192.168.77.2', leaseTime: 3600 },
     ]);
     const proxy = await lab.startProxy();
-    const c = lab.host.container();
-    const input = dhcpOptions('renew', { hostname: 'dhcp-renew' });
-    const out = lab.host.setup(c, input);
-    assert.deepEqual(addrs(c, 'eth0'), ['192.168.77.150/24']);
-    assert.equal(out.lan.interfaces.eth0.subnets[0].gateway, LAN_GW);
-    // T1 = 2 s: renewing is NAKed, DORA gets the second lease
-    await waitFor('the new address in the container', () => addrs(c, 'eth0').join() === '192.168.77.160/24', 20_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nserver:\n${stub.out()}\nproxy:\n${proxy.out()}`);
-    });
-    await waitFor('the new default route', () => c.ipJson<IpRoute[]>(['-4', 'route', 'show', 'default']).some((r) => r.gateway === '192.168.77.2'));
-    assert.deepEqual(c.ipJson<IpRoute[]>(['-4', 'route', 'show', 'default']).map((r) => [r.gateway, r.metric]), [['192.168.77.2', 99]]);
-    const cached = JSON.parse(readFileSync(lab.leaseCache, 'utf8')) as Record<string, { lease: { yiaddr: string } }>;
-    assert.equal(cached[macOf(out)]!.lease.yiaddr, '192.168.77.160');
-    assert.match(stub.out(), /"what":"nak","ip":"192.168.77.150"/);
-    assert.match(proxy.out(), /ip or gateway for mac \S+ changed, update address/);
-    lab.host.teardown(c, input);
-    await waitFor('the release at the server', () => /"what":"release","ip":"192.168.77.160"/.test(stub.out()));
-    proxy.child.kill('SIGTERM');
-    stub.child.kill('SIGKILL');
-    await Promise.all([proxy.exited, stub.exited]);
+    try {
+      const c = lab.host.container();
+      const input = dhcpOptions('renew', { hostname: 'dhcp-renew' });
+      const out = lab.host.setup(c, input);
+      assert.deepEqual(addrs(c, 'eth0'), ['192.168.77.150/24']);
+      assert.equal(out.lan.interfaces.eth0.subnets[0].gateway, LAN_GW);
+      // at T1 renewing is NAKed, DORA gets the second lease
+      await waitFor('the new address in the container', () => addrs(c, 'eth0').join() === '192.168.77.160/24', 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}\nserver:\n${stub.out()}\nproxy:\n${proxy.out()}`);
+      });
+      await waitFor('the new default route', () => c.ipJson<IpRoute[]>(['-4', 'route', 'show', 'default']).some((r) => r.gateway === '192.168.77.2'));
+      assert.deepEqual(c.ipJson<IpRoute[]>(['-4', 'route', 'show', 'default']).map((r) => [r.gateway, r.metric]), [['192.168.77.2', 99]]);
+      const cached = JSON.parse(readFileSync(lab.leaseCache, 'utf8')) as Record<string, { lease: { yiaddr: string } }>;
+      assert.equal(cached[macOf(out)]!.lease.yiaddr, '192.168.77.160');
+      assert.match(stub.out(), /"what":"nak","ip":"192.168.77.150"/);
+      assert.match(proxy.out(), /ip or gateway for mac \S+ changed, update address/);
+      lab.host.teardown(c, input);
+      await waitFor('the release at the server', () => /"what":"release","ip":"192.168.77.160"/.test(stub.out()));
+    } finally {
+      proxy.child.kill('SIGTERM');
+      stub.child.kill('SIGKILL');
+      await Promise.all([proxy.exited, stub.exited]);
+    }
   });
 
   test('activity timeout waits while a lease is held; a container gone without teardown is dropped at renewal', async () => {
-    const stub = lab.startStub([{ ip: '192.168.77.170', mask: '255.255.255.0', gateway: LAN_GW, leaseTime: 4 }]);
+    const stub = lab.startStub([{ ip: '192.168.77.170', mask: '255.255.255.0', gateway: LAN_GW, leaseTime: 6 }]);
     const proxy = await lab.startProxy(['-a', '2']);
     const c = lab.host.container();
     const out = lab.host.setup(c, dhcpOptions('gone'));
     const mac = macOf(out);
-    // past the activity timeout, and renewed at T1 (2 s) while the interface exists
+    // past the activity timeout, and renewed at T1 (3 s) while the interface exists
     await waitFor('a renewal', () => /"what":"renew"/.test(stub.out()), 10_000);
     assert.equal(proxy.child.exitCode, null, 'a proxy holding a lease stays');
     assert.deepEqual(lab.cachedMacs(), [mac]);
