@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { needRoot, SKIFF } from '../../helpers/sandbox.js';
 import { addrs, ping, type IpLink, type IpRoute } from '../../helpers/host.js';
 import { getDhcpLease, releaseDhcpLease } from '../../../src/dhcp/proxy-client.js';
-import type { ProtoNetworkConfig } from '../../../src/dhcp/grpc.js';
+import { loadProxyProto, type ProtoNetworkConfig } from '../../../src/dhcp/grpc.js';
 import { DhcpLab, LAN_GW, dhcpOptions, waitFor, type Proc } from './lab.js';
 
 function macOf(out: Record<string, any>, net = 'lan'): string {
@@ -121,6 +121,25 @@ describe('dhcp proxy with dnsmasq on the LAN', { skip: needRoot }, () => {
     lab.host.teardown(c, input);
     await waitFor('dnsmasq to drop the released lease', () => !lab.serverLeases().has(mac));
     assert.deepEqual(lab.cachedMacs(), []);
+  });
+
+  test('Clean forgets every lease (netavark: clears the cache) and answers success', async () => {
+    const c = lab.host.container();
+    const input = dhcpOptions('clean');
+    lab.host.setup(c, input);
+    assert.equal(lab.cachedMacs().length, 1);
+    const { grpc, Client } = loadProxyProto();
+    const client = new Client(`unix:${lab.socket}`, grpc.credentials.createInsecure());
+    try {
+      const res = await new Promise<unknown>((resolve, reject) =>
+        (client['Clean'] as (r: object, cb: (e: Error | null, v?: unknown) => void) => void).call(client, {}, (e, v) => (e ? reject(e) : resolve(v))),
+      );
+      assert.deepEqual(res, { success: true });
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(lab.cachedMacs(), []);
+    lab.host.teardown(c, input); // nothing left to release: still fine
   });
 
   test('unmanaged bridge with ipam dhcp: veth on the existing bridge, lease from the LAN', async () => {
