@@ -71,11 +71,14 @@ await build({
 });
 
 copyFileSync('src/cli/launcher.cjs', join(dist, 'launcher.cjs'));
+// skiffd evaluates the CLI afresh per request, which churns the young
+// generation: small semi-spaces keep its RSS ~30 MB lower at no measurable cost
+const shebang = (name) => (name === 'skiffd' ? '#!/usr/bin/env -S node --max-semi-space-size=1' : '#!/usr/bin/env node');
 for (const name of Object.keys(entries)) {
   const launcher = join(dist, `${name}.cjs`);
   writeFileSync(
     launcher,
-    `#!/usr/bin/env node\n'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', '${name}.cjs'));\n`,
+    `${shebang(name)}\n'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', '${name}.cjs'));\n`,
   );
   // executables: the bin/ links point here, and skiff starts skiff-dns directly
   chmodSync(launcher, 0o755);

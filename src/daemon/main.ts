@@ -11,6 +11,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { errorMessage } from '../lib/errors.js';
 import { CLONE_NEWNET, flock, LOCK_EX, LOCK_NB, setns } from '../lib/libc.js';
 import { distDir, loadCliBundle } from './cli-bundle.js';
@@ -113,8 +115,15 @@ function main(): void {
     };
     exitWhenIdle();
   };
+  // a full GC once requests stop: per-request module instances are garbage, and
+  // an idle daemon should give the memory back (RSS stays flat across requests)
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let gcTimer: NodeJS.Timeout | undefined;
   const armIdle = (): void => {
     clearTimeout(idleTimer);
+    clearTimeout(gcTimer);
+    gcTimer = setTimeout(gc, 500).unref();
     if (idleMs > 0) idleTimer = setTimeout(() => stop(`idle for ${idleMs} ms`), idleMs);
   };
 
@@ -128,7 +137,11 @@ function main(): void {
     afterRequest,
     onStop: stop,
     trace: process.env.SKIFF_DAEMON_TRACE === '1',
-    onActivity: (busy) => (busy ? clearTimeout(idleTimer) : armIdle()),
+    onActivity: (busy) => {
+      if (!busy) return armIdle();
+      clearTimeout(idleTimer);
+      clearTimeout(gcTimer);
+    },
     status: () => ({
       pid: process.pid,
       build,
@@ -136,6 +149,8 @@ function main(): void {
       uptime_ms: Date.now() - started,
       served,
       rss_bytes: process.memoryUsage.rss(),
+      heap_used_bytes: process.memoryUsage().heapUsed,
+      process_listeners: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0),
       idle_exit_ms: idleMs,
     }),
   });
