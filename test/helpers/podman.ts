@@ -23,7 +23,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetns, isRoot, REPO, run, sh, type Netns, type RunResult } from './sandbox.js';
+import { createNetns, DAEMON_MODE, isRoot, REPO, run, sh, type Netns, type RunResult } from './sandbox.js';
 export { waitFor } from './sandbox.js'; // e2e files import it from here
 
 export type Backend = 'reference' | 'skiff';
@@ -361,6 +361,16 @@ async function startHolder(host: Netns): Promise<{ pid: number; done: Promise<vo
  */
 function helperDir(dir: string, backend: Backend): string {
   if (backend === 'reference') return REFERENCE_HELPERS;
+  if (DAEMON_MODE) {
+    // SKIFF_TEST_DAEMON=1: Podman's netavark is bin/skiff-client, served by skiffd
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'netavark'), `#!/bin/sh\nSKIFF_DAEMON=1 SKIFF_AS_NETAVARK=1 exec ${join(DIST, 'skiff-client')} "$@"\n`);
+    writeFileSync(join(bin, 'aardvark-dns'), `#!/bin/sh\nexec ${process.execPath} ${join(DIST, 'skiff-dns.cjs')} "$@"\n`);
+    chmodSync(join(bin, 'netavark'), 0o755);
+    chmodSync(join(bin, 'aardvark-dns'), 0o755);
+    return bin;
+  }
   if (DIST === join(REPO, 'dist')) return join(REPO, 'bin');
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
