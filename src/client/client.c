@@ -307,7 +307,11 @@ int main(int argc, char **argv) {
   if (rc == NOT_RUNNING && !forced && !want_daemon_now(sock)) run_in_process();
 
   start_daemon(sock, log);
-  /* wait for it: measured, a fresh daemon answers sooner than Node starts the CLI (bench/daemon.sh) */
+  /*
+   * Wait for it rather than run this call in-process beside its start-up:
+   * measured (docs/skiffd.md), a cold daemon's first answer takes about what an
+   * in-process call takes, and both at once on 2 cores take ~1.5x that.
+   */
   for (long waited = 0, step = 2; waited < 5000; waited += step, step = step < 20 ? step + 2 : 20) {
     sleep_ms(step);
     rc = call(sock, &req, log);
