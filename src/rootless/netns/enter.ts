@@ -64,7 +64,9 @@ async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: 
     /* not JSON: keep the raw text */
   }
   // a container netns owned by another user namespace cannot be entered from ours
-  const foreign = /Permission denied|Operation not permitted|EPERM|EACCES/.test(message) && message.includes(c.netns);
+  // (netavark's `invalid namespace path: …` text does not name the path)
+  const foreign =
+    /Permission denied|Operation not permitted|EPERM|EACCES/.test(message) && (message.includes(c.netns) || message.startsWith('invalid namespace path'));
   throw new SkiffError(message, {
     code: 'SKIFF_ERR_ROOTLESS_INNER',
     exitCode: r.code ?? 1,
