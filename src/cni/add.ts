@@ -7,7 +7,7 @@ import { run } from '../lib/exec.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns } from '../netlink/netns.js';
 import { setupBridge } from '../drivers/bridge-apply.js';
-import { UndoStack } from '../core/undo.js';
+import { UndoStack } from '../lib/undo.js';
 import { FirewallState } from '../../firewall/state.js';
 import { CniCode, CniError } from './errors.js';
 import { ipamAdd, ipamCall } from './delegate.js';

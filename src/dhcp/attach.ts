@@ -4,7 +4,7 @@
 import type { Attachment } from '../../configs/network-options.js';
 import type { Netlink } from '../netlink/netlink.js';
 import type { StatusSubnet } from '../drivers/plan.js';
-import type { UndoStack } from '../core/undo.js';
+import type { UndoStack } from '../lib/undo.js';
 import { SkiffError, wrap } from '../lib/errors.js';
 import { proxySocketPath, type ProtoLease, type ProtoNetworkConfig } from './grpc.js';
 import { getDhcpLease, releaseDhcpLease } from './proxy-client.js';

@@ -8,7 +8,7 @@ import type { Log } from '../lib/log.js';
 import type { Link, Netlink } from '../netlink/netlink.js';
 import type { NetnsHandle } from '../netlink/netns.js';
 import { applySysctls, configureContainerLink, removeLinklessRoutes } from './container-link.js';
-import type { UndoStack } from '../core/undo.js';
+import type { UndoStack } from '../lib/undo.js';
 import type { BridgePlan } from './plan.js';
 import { HOST_VETH } from './bridge-plan.js';
 import { errnoNumber, errnoText } from '../netlink/wire.js';

@@ -4,7 +4,7 @@ import { ConfigError } from '../lib/errors.js';
 import { parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
 import type { Attachment } from '../../configs/network-options.js';
 import type { FirewallNetwork } from '../../firewall/firewall.js';
-import { parseBridgeOptions } from '../core/driver-options.js';
+import { parseBridgeOptions } from './driver-options.js';
 import type { BridgePlan, PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
 
 export const DNS_SEARCH_DOMAIN = 'dns.podman';

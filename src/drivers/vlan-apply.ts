@@ -2,7 +2,7 @@
 // parent and lands directly in the container namespace in the same request.
 import { ConfigError, NetlinkError, SkiffError, wrap } from '../lib/errors.js';
 import type { Netlink } from '../netlink/netlink.js';
-import type { UndoStack } from '../core/undo.js';
+import type { UndoStack } from '../lib/undo.js';
 import { defaultRouteLink, type ApplyEnv } from './bridge-apply.js';
 import { configureContainerLink, removeLinklessRoutes } from './container-link.js';
 import type { VlanPlan } from './vlan-plan.js';

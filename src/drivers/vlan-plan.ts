@@ -5,7 +5,7 @@
 import { ConfigError } from '../lib/errors.js';
 import { cidrContains, parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
 import type { Attachment } from '../../configs/network-options.js';
-import { OptionReader } from '../core/driver-options.js';
+import { OptionReader } from './driver-options.js';
 import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
 import type { DhcpPlan } from '../dhcp/attach.js';
 

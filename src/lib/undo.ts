@@ -1,7 +1,7 @@
 // Setup pushes an undo step for every change it makes; on failure the steps run
 // in reverse so a half-applied setup leaves nothing behind.
-import { errorMessage } from '../lib/errors.js';
-import type { Log } from '../lib/log.js';
+import { errorMessage } from './errors.js';
+import type { Log } from './log.js';
 
 export class UndoStack {
   private readonly steps: { what: string; fn: () => Promise<unknown> }[] = [];
