@@ -233,7 +233,8 @@ describe('dhcp proxy renewal (scripted server)', { skip: needRoot }, () => {
       assert.deepEqual(c.ipJson<IpRoute[]>(['-4', 'route', 'show', 'default']).map((r) => [r.gateway, r.metric]), [['192.168.77.2', 99]]);
       const cached = JSON.parse(readFileSync(lab.leaseCache, 'utf8')) as Record<string, { lease: { yiaddr: string } }>;
       assert.equal(cached[macOf(out)]!.lease.yiaddr, '192.168.77.160');
-      assert.match(stub.out(), /"what":"nak","ip":"192.168.77.150"/);
+      // the stub's log arrives through a pipe: wait for it rather than read it once
+      await waitFor('the NAK in the server log', () => /"what":"nak","ip":"192.168.77.150"/.test(stub.out()), 10_000);
       assert.match(proxy.out(), /ip or gateway for mac \S+ changed, update address/);
       lab.host.teardown(c, input);
       await waitFor('the release at the server', () => /"what":"release","ip":"192.168.77.160"/.test(stub.out()));
@@ -251,12 +252,12 @@ describe('dhcp proxy renewal (scripted server)', { skip: needRoot }, () => {
     const out = lab.host.setup(c, dhcpOptions('gone'));
     const mac = macOf(out);
     // past the activity timeout, and renewed at T1 (3 s) while the interface exists
-    await waitFor('a renewal', () => /"what":"renew"/.test(stub.out()), 10_000);
+    await waitFor('a renewal', () => /"what":"renew"/.test(stub.out()), 20_000);
     assert.equal(proxy.child.exitCode, null, 'a proxy holding a lease stays');
     assert.deepEqual(lab.cachedMacs(), [mac]);
     // the engine lost the container: its interface disappears without a teardown
     c.sh('ip', ['link', 'del', 'eth0']);
-    await waitFor('the proxy to drop the lease', () => lab.cachedMacs().length === 0, 10_000);
+    await waitFor('the proxy to drop the lease', () => lab.cachedMacs().length === 0, 20_000);
     assert.match(proxy.out(), new RegExp(`dropping the lease of mac ${mac}: interface eth0 with MAC ${mac} is gone`));
     // now idle and without leases: the activity timeout ends it
     assert.equal(await proxy.exited, 0);
