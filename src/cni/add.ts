@@ -11,10 +11,11 @@ import { UndoStack } from '../lib/undo.js';
 import { FirewallState } from '../../firewall/state.js';
 import { CniCode, CniError } from './errors.js';
 import { ipamAdd, ipamCall } from './delegate.js';
-import { mergeResults, type Result } from './result.js';
+import { hasDns, mergeResults, type Result } from './result.js';
 import { buildResult, planCni } from './translate.js';
 import { firewallOf, ipamCallOf, type CniRuntime } from './runtime.js';
 import { lockPathOf, removeRecord, saveRecord } from './state.js';
+import { commitCniDns, dnsContextOf, dnsWanted, removeCniDns, servedDns } from './dns.js';
 
 export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   const { conf, env, log } = rt;
@@ -29,8 +30,11 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   const undo = new UndoStack();
   if (conf.ipamType) undo.push('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL'), conf.cniVersion));
   try {
-    const p = planCni(conf, env, ipam);
+    const dnsCtx = dnsContextOf(rt.stateDir, rt.procEnv);
+    const p = planCni(conf, env, ipam, dnsCtx.dnsPort);
     const { plan } = p;
+    const dns = dnsWanted(conf, p);
+    if (plan.firewall) plan.firewall.dnsEnabled = dns;
     const result = await withLock(lockPathOf(rt.stateDir), async () => {
       const fw = plan.firewall ? await firewallOf(rt) : undefined;
       if (plan.firewall) {
@@ -51,6 +55,10 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
             await fw.setupPorts(pf);
             undo.push('remove the port forwards', () => fw.teardownPorts(pf));
           }
+        }
+        if (dns) {
+          await commitCniDns(dnsCtx, conf, env, p);
+          undo.push('remove the DNS entries', () => removeCniDns(dnsCtx, conf, env.containerId));
         }
         if (conf.promiscMode) {
           const out = await run('ip', ['link', 'set', 'dev', plan.bridge, 'promisc', 'on']);
@@ -73,7 +81,10 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
           ports: conf.portMappings.length,
         });
         undo.push('remove the attachment record', async () => removeRecord(rt.stateDir, conf.name, env.containerId, env.ifName));
-        return buildResult(conf, p, macs, env.netns, ipam?.dns);
+        const result = buildResult(conf, p, macs, env.netns, ipam?.dns);
+        // the config's and the runtime's DNS settings win; else the names we serve
+        if (dns && !hasDns(conf.runtimeDns) && !hasDns(conf.dns)) result.dns = servedDns(p);
+        return result;
       } catch (e) {
         // while the netlink sockets are still open: the undo steps use them
         await undo.run(log);

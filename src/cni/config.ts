@@ -49,12 +49,14 @@ export const netConfSchema = z.looseObject({
   // Skiff extras
   isolate: z._default(z.union([z.boolean(), z.enum(['strict', 'true', 'false'])]), false),
   clusterCIDR: z.optional(z.union([cidr, z.array(cidr)])),
+  dnsAliases: z._default(z.union([z.boolean(), z.array(z.string())]), false),
   stateDir: z.optional(z.string().check(z.refine((s) => s.startsWith('/'), { error: 'must be an absolute path' }))),
   runtimeConfig: z.optional(
     z.looseObject({
       portMappings: z.optional(z.array(portMappingSchema)),
       mac: z.optional(z.string().check(z.refine((s) => parseMac(s) !== undefined, { error: (i) => `"${String(i.input)}" is not a MAC address` }))),
       dns: z.optional(dnsSchema),
+      aliases: z.optional(z.record(z.string(), z.array(z.string()))),
     }),
   ),
   prevResult: z.optional(z.unknown()),
@@ -84,6 +86,10 @@ export interface NetConf {
   isolate: Isolation;
   clusterCidrs: string[];
   stateDir: string | undefined;
+  /** serve this container's names through skiff-dns on the gateways (replaces the dnsname plugin) */
+  dnsAliases: boolean;
+  /** extra names: dnsAliases as a list, then runtimeConfig.aliases of this network */
+  aliases: string[];
   portMappings: PortMapping[];
   mac: string | undefined;
   runtimeDns: Dns | undefined;
@@ -175,6 +181,8 @@ export function parseNetConf(text: string): NetConf {
     isolate,
     clusterCidrs: (typeof c.clusterCIDR === 'string' ? [c.clusterCIDR] : (c.clusterCIDR ?? [])).map((s) => parseCidr(s)!.text),
     stateDir: c.stateDir,
+    dnsAliases: c.dnsAliases !== false,
+    aliases: [...(Array.isArray(c.dnsAliases) ? c.dnsAliases : []), ...(c.runtimeConfig?.aliases?.[c.name] ?? [])],
     portMappings: (c.runtimeConfig?.portMappings ?? []).map((m) => ({
       host_ip: m.hostIP ?? '',
       host_port: m.hostPort,

@@ -12,6 +12,7 @@ import { ipamCall } from './delegate.js';
 import { planCni } from './translate.js';
 import { firewallOf, ipamCallOf, type CniRuntime } from './runtime.js';
 import { lockPathOf, removeRecord } from './state.js';
+import { dnsContextOf, removeCniDns } from './dns.js';
 
 export async function cmdDel(rt: CniRuntime): Promise<void> {
   const { conf, env, log } = rt;
@@ -27,6 +28,8 @@ export async function cmdDel(rt: CniRuntime): Promise<void> {
     const overrides = { CNI_CONTAINERID: env.containerId, CNI_IFNAME: env.ifName, CNI_NETNS: env.netns };
     await attempt('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL', overrides), conf.cniVersion));
   }
+  // names go first, so nothing resolves to an address that is being released
+  if (conf.dnsAliases) await attempt('remove the DNS entries', () => removeCniDns(dnsContextOf(rt.stateDir, rt.procEnv), conf, env.containerId));
   const { plan } = planCni(conf, env, undefined);
   let ns: NetnsHandle | undefined;
   if (env.netns !== '') {

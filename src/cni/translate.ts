@@ -116,7 +116,7 @@ export function toAttachment(conf: NetConf, env: CniEnv, ips: ResultIp[], routes
   };
 }
 
-export function planCni(conf: NetConf, env: CniEnv, ipam: Result | undefined): CniPlan {
+export function planCni(conf: NetConf, env: CniEnv, ipam: Result | undefined, dnsPort = 53): CniPlan {
   const ips = resultIps(conf, ipam);
   const routes = containerRoutes(conf, ips, ipam?.routes ?? []);
   const hostVeth = hostVethName(env.containerId, env.ifName, conf.name);
@@ -127,7 +127,7 @@ export function planCni(conf: NetConf, env: CniEnv, ipam: Result | undefined): C
     portMappings: conf.portMappings,
     dnsServers: [],
     dnsAvailable: false,
-    dnsPort: 53,
+    dnsPort,
     rootless: false,
     // CNI hosts (kubelet, containerd) own their sysctl persistence
     systemd: false,

@@ -141,3 +141,12 @@ test('CNI_ARGS: pairs split on ";" and the first "="', () => {
   assert.deepEqual(parseCniArgs(''), {});
   assert.deepEqual(parseCniArgs('A=b=c'), { A: 'b=c' });
 });
+
+test('dnsAliases: K8S_POD_NAME, the listed names and runtimeConfig.aliases of this network, once each', async () => {
+  const { dnsNames } = await import('../../../src/cni/dns.js');
+  const conf = parseNetConf('{"cniVersion":"1.0.0","name":"n","type":"skiff","dnsAliases":["api","web"],"runtimeConfig":{"aliases":{"n":["web","db"],"other":["x"]}}}');
+  assert.equal(conf.dnsAliases, true);
+  const e = parseCniEnv({ CNI_COMMAND: 'DEL', CNI_CONTAINERID: 'c1', CNI_IFNAME: 'eth0', CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAME=web1' });
+  assert.deepEqual(dnsNames(conf, e), ['web1', 'api', 'web', 'db']);
+  assert.equal(parseNetConf('{"cniVersion":"1.0.0","name":"n","type":"skiff"}').dnsAliases, false);
+});
