@@ -11,6 +11,7 @@ import { canonicalSource, resolve, type ResolveOptions } from './resolve.js';
 import { TcpFramer, frame } from './tcp-framer.js';
 import { Forwarder, type UpstreamOptions } from './upstream.js';
 import { portOwner } from './port-owner.js';
+import { SourcePolicy } from './source-policy.js';
 import {
   buildEmptyReply,
   buildHeaderReply,
@@ -22,6 +23,7 @@ import {
   RCODE_NOERROR,
   RCODE_NOTIMP,
   RCODE_NXDOMAIN,
+  RCODE_REFUSED,
   RCODE_SERVFAIL,
   type Query,
 } from './wire.js';
@@ -53,7 +55,11 @@ interface ForwardJob {
 
 const MAX_TCP_CONNS = 1024;
 const MAX_TCP_INFLIGHT = 64;
-const MAX_TCP_UNREAD = 1 << 20;
+const MAX_TCP_UNREAD = 64 * 1024;
+/** queries handled per connection per event-loop turn: a flood on one connection must not starve UDP and the others */
+const TCP_SLICE = 16;
+/** queries received but not yet handled, per connection */
+const MAX_TCP_QUEUED = 4096;
 
 export class DnsServer {
   private backend = new Backend([]);
@@ -64,7 +70,8 @@ export class DnsServer {
   private readonly tcpIdleMs: number;
   private tcpConns = 0;
   /** counters since start, for SIGUSR1 (see daemon.ts) */
-  readonly stats = { udp: 0, tcp: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, malformed: 0 };
+  readonly stats = { udp: 0, tcp: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, malformed: 0, refused: 0 };
+  private readonly sources = new SourcePolicy((s) => this.backend.requesters.has(s));
 
   constructor(private readonly o: ServerOptions) {
     this.forwarder = new Forwarder(o.upstream);
@@ -87,6 +94,7 @@ export class DnsServer {
    */
   async apply(backend: Backend): Promise<string[]> {
     this.backend = backend;
+    this.sources.refresh();
     const want = new Set(backend.bindIps());
     const errors: string[] = [];
     for (const [ip, l] of this.listeners) {
@@ -132,8 +140,13 @@ export class DnsServer {
       return buildHeaderReply(msg, r.reply === 'formerr' ? RCODE_FORMERR : RCODE_NOTIMP);
     }
     const q = r.query;
+    const source = canonicalSource(address);
+    if (!this.sources.allows(source)) {
+      this.stats.refused++;
+      return buildEmptyReply(msg, q, RCODE_REFUSED, false);
+    }
     const maxSize = tcp ? 65535 : q.udpSize;
-    const d = resolve(q, canonicalSource(address), listenerIp, this.backend, this.resolveOpts);
+    const d = resolve(q, source, listenerIp, this.backend, this.resolveOpts);
     switch (d.kind) {
       case 'answer':
         this.stats.local++;
@@ -231,8 +244,41 @@ export class DnsServer {
     const framer = new TcpFramer();
     let inflight = 0;
     sock.setNoDelay(true);
-    // several queries per connection; the idle timer restarts with every byte
-    sock.setTimeout(this.tcpIdleMs, () => sock.destroy());
+    // idle = no complete message for tcpIdleMs: bytes trickling in (slowloris) do not keep a connection
+    const idle = setTimeout(() => sock.destroy(), this.tcpIdleMs);
+    const queue: Buffer[] = [];
+    let head = 0;
+    let draining = false;
+    const handle = (msg: Buffer): void => {
+      this.stats.tcp++;
+      const out = this.answer(msg, sock.remoteAddress ?? '', l.ip, true);
+      if (out === undefined) return;
+      if (Buffer.isBuffer(out)) {
+        sock.write(frame(out));
+      } else if (inflight >= MAX_TCP_INFLIGHT) {
+        sock.write(frame(buildEmptyReply(msg, out.q, RCODE_SERVFAIL, false)));
+      } else {
+        inflight++;
+        this.forwarder.forwardTcp(msg, out.servers, (reply) => {
+          inflight--;
+          if (!sock.destroyed) sock.write(frame(this.relay(msg, out, reply)));
+        });
+      }
+      // a client that sends but never reads must not make us buffer replies without end
+      if (sock.writableLength > MAX_TCP_UNREAD) sock.destroy();
+    };
+    const drain = (): void => {
+      for (let n = 0; n < TCP_SLICE && head < queue.length && !sock.destroyed; n++) handle(queue[head++]!);
+      if (sock.destroyed) return;
+      if (head < queue.length) {
+        setImmediate(drain);
+        return;
+      }
+      queue.length = 0;
+      head = 0;
+      draining = false;
+      sock.resume();
+    };
     sock.on('data', (chunk: Buffer) => {
       let msgs: Buffer[];
       try {
@@ -241,32 +287,22 @@ export class DnsServer {
         sock.destroy();
         return;
       }
-      // a client that sends but never reads must not make us buffer replies without end
-      if (sock.writableLength > MAX_TCP_UNREAD) {
+      if (msgs.length === 0) return;
+      // a zero-length frame is no DNS message: a broken or hostile client
+      if (msgs.some((m) => m.length === 0) || queue.length - head + msgs.length > MAX_TCP_QUEUED) {
         sock.destroy();
         return;
       }
-      for (const msg of msgs) {
-        this.stats.tcp++;
-        const out = this.answer(msg, sock.remoteAddress ?? '', l.ip, true);
-        if (out === undefined) continue;
-        if (Buffer.isBuffer(out)) {
-          sock.write(frame(out));
-          continue;
-        }
-        if (inflight >= MAX_TCP_INFLIGHT) {
-          sock.write(frame(buildEmptyReply(msg, out.q, RCODE_SERVFAIL, false)));
-          continue;
-        }
-        inflight++;
-        this.forwarder.forwardTcp(msg, out.servers, (reply) => {
-          inflight--;
-          if (!sock.destroyed) sock.write(frame(this.relay(msg, out, reply)));
-        });
-      }
+      idle.refresh();
+      queue.push(...msgs);
+      if (draining) return;
+      draining = true;
+      sock.pause();
+      drain();
     });
     sock.on('error', () => sock.destroy());
     sock.on('close', () => {
+      clearTimeout(idle);
       this.tcpConns--;
       l.conns.delete(sock);
     });

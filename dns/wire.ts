@@ -18,6 +18,7 @@ export const RCODE_FORMERR = 1;
 export const RCODE_SERVFAIL = 2;
 export const RCODE_NXDOMAIN = 3;
 export const RCODE_NOTIMP = 4;
+export const RCODE_REFUSED = 5;
 
 const HEADER = 12;
 const MAX_NAME = 255;
