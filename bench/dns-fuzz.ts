@@ -15,11 +15,11 @@
 // Bounded in count and time; only sandbox addresses are ever sent to.
 //
 //   scripts/in-sandbox.sh node build/bench/dns-fuzz.js [--seconds 60] [--packets 1000000]
-//       [--tcp-conns 20000] [--reloads 10000] [--qps 500] [--reload-qps 2000] [--json out.json]
+//       [--tcp-conns 20000] [--reloads 10000] [--qps 500] [--reload-qps 2000] [--min-answered 0.99] [--json out.json]
 //
 // Exit 1 when the server died, the open-resolver check failed, a valid query
 // got a wrong answer, a reload lost a query, or fewer than 99% of the valid
-// queries during the fuzz were answered. Rates are printed, not asserted.
+// queries during the fuzz were answered (--min-answered). Rates are printed, not asserted.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,6 +39,7 @@ const TCP_CONNS = arg('--tcp-conns', '20000');
 const RELOADS = arg('--reloads', '10000');
 const QPS = arg('--qps', '500');
 const RELOAD_QPS = arg('--reload-qps', '2000');
+const MIN_ANSWERED = arg('--min-answered', '0.99');
 const jsonAt = process.argv.indexOf('--json');
 const JSON_OUT = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
 
@@ -238,7 +239,7 @@ async function main(): Promise<number> {
   if (!before.ok || !after.ok) problems.push('open-resolver check failed');
   if (validFuzz.wrong > 0 || validReload.wrong > 0) problems.push('wrong answers');
   if (validReload.lost > 0) problems.push(`${validReload.lost} valid queries lost during reloads`);
-  if (fraction < 0.99) problems.push(`only ${(fraction * 100).toFixed(2)}% of valid queries answered during the fuzz`);
+  if (fraction < MIN_ANSWERED) problems.push(`only ${(fraction * 100).toFixed(2)}% of valid queries answered during the fuzz`);
   if (unconfirmed > 0) problems.push(`${unconfirmed} reloads not confirmed within 5 s`);
   console.log(
     `\nfuzz ${report.fuzz.seconds} s: ${udp.sent} UDP datagrams (${report.fuzz.udpPerSecond}/s), ${tcp.conns} TCP connections (${tcp.frames} frames), ` +

@@ -57,7 +57,7 @@ const MAX_TCP_CONNS = 1024;
 const MAX_TCP_INFLIGHT = 64;
 const MAX_TCP_UNREAD = 64 * 1024;
 /** queries handled per connection per event-loop turn: a flood on one connection must not starve UDP and the others */
-const TCP_SLICE = 16;
+const TCP_SLICE = 4;
 /** queries received but not yet handled, per connection */
 const MAX_TCP_QUEUED = 4096;
 
