@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { capNetAdmin, parseCapEff, needsEntering, INNER_ENV } from '../../../src/rootless/netns/caps.js';
-import { attachmentKeys } from '../../../src/rootless/netns/enter.js';
-import { enterArgv, holderArgv, inNetnsArgv, pauseArgv } from '../../../src/rootless/netns/argv.js';
-import { netnsPaths, resolvConf } from '../../../src/rootless/netns/state.js';
-import { ConfigError } from '../../../src/lib/errors.js';
-import { options, type NetSpec } from '../../helpers/options.js';
+import { capNetAdmin, parseCapEff, needsEntering, INNER_ENV } from '../../../../src/rootless/netns/caps.js';
+import { attachmentKeys } from '../../../../src/rootless/netns/enter.js';
+import { enterArgv, holderArgv, inNetnsArgv, pauseArgv } from '../../../../src/rootless/netns/argv.js';
+import { netnsPaths, resolvConf } from '../../../../src/rootless/netns/state.js';
+import { ConfigError } from '../../../../src/lib/errors.js';
+import { options, type NetSpec } from '../../../helpers/options.js';
 
 describe('capabilities', () => {
   it('reads CAP_NET_ADMIN (bit 12) from CapEff', () => {

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { registerRootless } from '../../../src/cli/commands/rootless.js';
-import { ConfigError } from '../../../src/lib/errors.js';
-import type { Io } from '../../../src/cli/io.js';
+import { registerRootless } from '../../../../src/cli/commands/rootless.js';
+import { ConfigError } from '../../../../src/lib/errors.js';
+import type { Io } from '../../../../src/cli/io.js';
 
 function harness(): { program: Command; out: string[] } {
   const out: string[] = [];

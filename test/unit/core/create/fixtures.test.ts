@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from '../../helpers/sandbox.js';
-import { runCreate } from '../../../src/cli/commands/create.js';
-import type { CreateDeps } from '../../../src/core/create/complete.js';
+import { REPO } from '../../../helpers/sandbox.js';
+import { runCreate } from '../../../../src/cli/commands/create.js';
+import type { CreateDeps } from '../../../../src/core/create/complete.js';
 
 const DIR = join(REPO, 'test', 'fixtures', 'create');
 

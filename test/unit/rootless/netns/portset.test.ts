@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPortSet, normalise, parsePortsFlag, pastaForwards, portSetOf, union, uncovered } from '../../../src/rootless/netns/portset.js';
-import { ConfigError } from '../../../src/lib/errors.js';
+import { formatPortSet, normalise, parsePortsFlag, pastaForwards, portSetOf, union, uncovered } from '../../../../src/rootless/netns/portset.js';
+import { ConfigError } from '../../../../src/lib/errors.js';
 
 const pm = (host_port: number, protocol: string, range = 1) => ({ host_ip: '', container_port: 80, host_port, range, protocol });
 
@@ -47,7 +47,7 @@ describe('rootless netns port sets', () => {
 
 describe('slirp4netns forwards of the rootless netns', () => {
   it('one same-port forward per host port, ranges expanded, tcp,udp split', async () => {
-    const { samePortFwds } = await import('../../../src/rootless/netns/slirp-ports.js');
+    const { samePortFwds } = await import('../../../../src/rootless/netns/slirp-ports.js');
     assert.deepEqual(samePortFwds([pm(8080, 'tcp,udp'), { ...pm(9000, 'tcp', 2), host_ip: '10.0.0.1' }]), [
       { proto: 'tcp', host_addr: '0.0.0.0', host_port: 8080, guest_port: 8080 },
       { proto: 'udp', host_addr: '0.0.0.0', host_port: 8080, guest_port: 8080 },
