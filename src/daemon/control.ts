@@ -1,13 +1,21 @@
 // Talking to a running skiffd from Node: `skiff daemon status|stop`.
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { daemonDir, nsKeyOf, socketName } from './paths.js';
+import { daemonDir, nsKeyOf, socketName, SYSTEMD_SOCKET } from './paths.js';
 import { encodeFrame } from './protocol.js';
 
 /** The socket of the daemon serving this process' namespaces; undefined when there can be none. */
 export function ownSocket(env: NodeJS.ProcessEnv): string | undefined {
   const dir = daemonDir(env, process.getuid?.() ?? 0);
   return dir === undefined ? undefined : join(dir, socketName(nsKeyOf('self')));
+}
+
+/** The sockets bin/skiff-client would try, in its order: ours, then (root, default dir) systemd's. */
+export function candidateSockets(env: NodeJS.ProcessEnv): string[] {
+  const own = ownSocket(env);
+  const all = own === undefined ? [] : [own];
+  if (!env.SKIFF_DAEMON_DIR && process.getuid?.() === 0) all.push(SYSTEMD_SOCKET);
+  return all;
 }
 
 /** Sends a control request; resolves with the reply line, or undefined when no daemon answers. */

@@ -11,9 +11,17 @@ export function registerDaemon(program: Command, io: Io = processIo, env: NodeJS
     .command('status')
     .description('print {"running": ...} and, when it runs, its pid, build, socket, requests served and RSS')
     .action(async () => {
-      const { control, ownSocket } = await import('../../daemon/control.js');
-      const socket = ownSocket(env);
-      const reply = socket === undefined ? undefined : await control(socket, 'status');
+      const { control, candidateSockets } = await import('../../daemon/control.js');
+      let socket: string | undefined;
+      let reply: string | undefined;
+      for (const s of candidateSockets(env)) {
+        socket ??= s;
+        reply = await control(s, 'status');
+        if (reply !== undefined) {
+          socket = s;
+          break;
+        }
+      }
       if (reply?.startsWith('status ')) {
         const info = JSON.parse(reply.slice('status '.length)) as Record<string, unknown>;
         io.stdout(JSON.stringify({ running: true, ...info }, null, 2) + '\n');
@@ -28,9 +36,17 @@ export function registerDaemon(program: Command, io: Io = processIo, env: NodeJS
     .command('stop')
     .description('stop skiffd after the request it is serving; prints {"stopped": true|false}')
     .action(async () => {
-      const { control, ownSocket } = await import('../../daemon/control.js');
-      const socket = ownSocket(env);
-      const reply = socket === undefined ? undefined : await control(socket, 'stop');
+      const { control, candidateSockets } = await import('../../daemon/control.js');
+      let socket: string | undefined;
+      let reply: string | undefined;
+      for (const s of candidateSockets(env)) {
+        socket ??= s;
+        reply = await control(s, 'stop');
+        if (reply !== undefined) {
+          socket = s;
+          break;
+        }
+      }
       io.stdout(JSON.stringify({ stopped: reply === 'stopping', socket: socket ?? null }) + '\n');
     });
 }
