@@ -4,7 +4,7 @@
 // that has its own firewall and to debug a network definition.
 import type { AttachmentPlan } from '../drivers/plan.js';
 import type { Context } from './context.js';
-import { bridgePlans, loadOptions, planAll } from './setup.js';
+import { bridgePlans, loadOptions, planAll } from './plan.js';
 import { checkDnsLoop } from './dns.js';
 
 function describe(p: AttachmentPlan): Record<string, unknown> {

@@ -11,7 +11,7 @@ import { teardownVlan } from '../drivers/vlan-apply.js';
 import type { BridgePlan } from '../drivers/plan.js';
 import type { FirewallDriver } from '../../firewall/firewall.js';
 import { requireConfigDir, type Context } from './context.js';
-import { bridgePlans, dhcpCallContext, firewallFor, loadOptions, lockPath, planAll, pluginInput } from './setup.js';
+import { bridgePlans, dhcpCallContext, firewallFor, loadOptions, lockPath, planAll, pluginInput } from './plan.js';
 import type { DhcpAttachable } from '../dhcp/attach.js';
 import type { NetworkOptions } from '../../configs/network-options.js';
 import { removeDns } from './dns.js';
