@@ -105,14 +105,14 @@ else
   chmod +x "$BIN/netavark" "$BIN/aardvark-dns"
 fi
 mkdir -p "$T"/{storage,runroot,tmp,netconf,root/bin,root/etc,root/www/cgi-bin}
-# configs/containers.conf is the template a real installation uses; the demo
+# contrib/containers.conf is the template a real installation uses; the demo
 # adds its sandbox settings into the template's own sections.
 {
   printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n\n'
   sed -e "s|@SKIFF_BIN@|$BIN|" \
       -e "/^\[engine\]/a runtime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\ntmp_dir = \"$T/tmp\"" \
       -e "/^\[network\]/a network_config_dir = \"$T/netconf\"" \
-      configs/containers.conf
+      contrib/containers.conf
 } > "$T/containers.conf"
 printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$T/storage" "$T/runroot" > "$T/storage.conf"
 echo 'unqualified-search-registries = []' > "$T/registries.conf"
