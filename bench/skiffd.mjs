@@ -44,7 +44,7 @@ function input(nets, i, ports = 0) {
   const networks = {};
   const network_info = {};
   nets.forEach((n, k) => {
-    networks[n.name] = { static_ips: [`10.${n.subnets[0].subnet.split('.')[1]}.${1 + (i >> 8)}.${(i & 255) + 0}`.replace(/\.0$/, '.250')], interface_name: `eth${k}`, aliases: [] };
+    networks[n.name] = { static_ips: [`10.${n.subnets[0].subnet.split('.')[1]}.1.${i % 250 + 2}`], interface_name: `eth${k}`, aliases: [] };
     network_info[n.name] = n;
   });
   const port_mappings = Array.from({ length: ports }, (_, p) => ({ host_ip: '', container_port: 80 + p, host_port: 20000 + (i % 100) * 20 + p, range: 1, protocol: 'tcp' }));
@@ -56,108 +56,128 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+// Interleaved: every sample is taken from each implementation in turn, so a
+// change of load on the (shared) machine hits all of them alike. Each
+// implementation has its own state directory, bridges and subnets.
 function runInner() {
-  const results = {};
   let nsCount = 0;
-  for (const [name, impl] of Object.entries(IMPLS)) {
-    if (!existsSync(impl.cmd)) continue;
-    const config = `/run/skbench-d/${nsCount}`;
-    mkdirSync(config, { recursive: true });
-    const env = { ...process.env, ...impl.env, SKIFF_DAEMON_DIR: `/run/skbench-d/sock` };
-    const call = (verb, ns, stdin) => {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(impl.cmd, [...impl.pre, '--config', config, '--rootless', 'false', '--aardvark-binary', '/nonexistent', verb, `/run/netns/${ns}`], { input: stdin, encoding: 'utf8', env });
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (r.status !== 0) throw new Error(`${name} ${verb} failed: ${r.stdout} ${r.stderr}`);
-      return ms;
-    };
-    const ctr = () => {
-      const ns = `skbd-${tag}-${nsCount++}`;
-      sh('ip', 'netns', 'add', ns);
-      return ns;
-    };
-    const r = {};
-    const bridge = (k) => `skbd${k}${nsCount % 1000}`;
-    // warm up (page cache, code cache, the daemon)
-    const warmNet = netInfo('warm', bridge('w'), 200);
+  const impls = Object.entries(IMPLS)
+    .filter(([, impl]) => existsSync(impl.cmd))
+    .map(([name, impl], k) => {
+      const config = `/run/skbench-d/${k}`;
+      mkdirSync(config, { recursive: true });
+      const env = { ...process.env, ...impl.env, SKIFF_DAEMON_DIR: '/run/skbench-d/sock' };
+      const call = (verb, ns, stdin) => {
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync(impl.cmd, [...impl.pre, '--config', config, '--rootless', 'false', '--aardvark-binary', '/nonexistent', verb, `/run/netns/${ns}`], { input: stdin, encoding: 'utf8', env });
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (r.status !== 0) throw new Error(`${name} ${verb} failed: ${r.stdout} ${r.stderr}`);
+        return ms;
+      };
+      // subnets 10.<100 + 20k + n>.0.0/16 and bridges skbd<k><tag>: nothing shared between implementations
+      const net = (label, n) => netInfo(`${label}${k}`, `skbd${k}${label}`.slice(0, 15), 100 + 20 * k + n);
+      return { name, impl, env, call, net, r: {} };
+    });
+  const ctr = () => {
+    const ns = `skbd-${tag}-${nsCount++}`;
+    sh('ip', 'netns', 'add', ns);
+    return ns;
+  };
+  const drop = (ns) => spawnSync('ip', ['netns', 'delete', ns]);
+  const each = (fn) => impls.forEach(fn);
+  // warm up (page cache, code cache, the daemon)
+  each((m) => {
+    const n = m.net('w', 0);
     for (let i = 0; i < 2; i++) {
       const ns = ctr();
-      const s = input([warmNet], 2);
-      call('setup', ns, s);
-      call('teardown', ns, s);
-      spawnSync('ip', ['netns', 'delete', ns]);
-    }
-    // steady state: containers #41–60 on one bridge
-    const steady = netInfo('steady', bridge('s'), 201);
-    const pop = [];
-    const pre = quick ? 10 : 40;
-    const timed = quick ? 8 : 20;
-    const su = [];
-    const td = [];
-    for (let i = 0; i < pre + timed; i++) {
-      const ns = ctr();
-      const s = input([steady], i + 2);
-      const ms = call('setup', ns, s);
-      if (i >= pre) su.push(ms);
-      pop.push([ns, s]);
-    }
-    for (const [ns, s] of pop.slice(pre).reverse()) td.push(call('teardown', ns, s));
-    for (const [ns, s] of pop.slice(0, pre)) call('teardown', ns, s);
-    for (const [ns] of pop) spawnSync('ip', ['netns', 'delete', ns]);
-    r.steadySetup = median(su);
-    r.steadyTeardown = median(td);
-    // a fresh network: the first container creates the bridge, its teardown removes it
-    const fs = [];
-    const ft = [];
-    for (let k = 0; k < (quick ? 4 : 8); k++) {
-      const n = netInfo(`fresh${k}`, bridge(`f${k}`), 202);
-      const ns = ctr();
       const s = input([n], 2);
-      fs.push(call('setup', ns, s));
-      ft.push(call('teardown', ns, s));
-      spawnSync('ip', ['netns', 'delete', ns]);
+      m.call('setup', ns, s);
+      m.call('teardown', ns, s);
+      drop(ns);
     }
-    r.freshSetup = median(fs);
-    r.freshTeardown = median(ft);
-    // 10 ports; 3 networks in one call (setup, on existing bridges)
-    const p10 = [];
-    const n3 = [];
-    const three = [0, 1, 2].map((k) => netInfo(`three${k}`, bridge(`t${k}`), 203 + k));
-    const keep = ctr();
-    call('setup', keep, input(three, 2));
-    for (let i = 0; i < (quick ? 4 : 8); i++) {
+  });
+  // steady state: containers #41–60 on one bridge
+  const pre = quick ? 10 : 40;
+  const timed = quick ? 8 : 20;
+  each((m) => Object.assign(m, { steady: m.net('s', 1), pop: [], su: [], td: [] }));
+  for (let i = 0; i < pre + timed; i++) {
+    each((m) => {
       const ns = ctr();
-      const s = input([steady], i + 3, 10);
-      p10.push(call('setup', ns, s));
-      call('teardown', ns, s);
-      const s3 = input(three, i + 3);
-      n3.push(call('setup', ns, s3));
-      call('teardown', ns, s3);
-      spawnSync('ip', ['netns', 'delete', ns]);
-    }
-    call('teardown', keep, input(three, 2));
-    spawnSync('ip', ['netns', 'delete', keep]);
-    r.ports10 = median(p10);
-    r.nets3 = median(n3);
-    // churn: N containers set up, then all torn down, wall time
-    const N = quick ? 30 : 100;
-    const churnNet = netInfo('churn', bridge('c'), 210);
-    const cs = Array.from({ length: N }, (_, i) => [ctr(), input([churnNet], i + 2)]);
-    const t0 = process.hrtime.bigint();
-    for (const [ns, s] of cs) call('setup', ns, s);
-    for (const [ns, s] of cs) call('teardown', ns, s);
-    r.churn = Number(process.hrtime.bigint() - t0) / 1e6;
-    for (const [ns] of cs) spawnSync('ip', ['netns', 'delete', ns]);
-    // peak RSS of one call (teardown of a gone namespace: the whole start-up, little work)
-    const rss = spawnSync('/usr/bin/time', ['-f', '%M', impl.cmd, ...impl.pre, '--config', config, '--aardvark-binary', '/nonexistent', 'version'], { encoding: 'utf8', env });
-    r.rssKb = Number(rss.stderr.trim().split('\n').pop());
-    if (impl.env.SKIFF_DAEMON === '1') {
-      const st = spawnSync(impl.cmd, ['daemon', 'status'], { encoding: 'utf8', env });
-      r.daemonRssKb = Math.round(JSON.parse(st.stdout).rss_bytes / 1024);
-      spawnSync(impl.cmd, ['daemon', 'stop'], { env });
-    }
-    results[name] = r;
+      const s = input([m.steady], i + 2);
+      const ms = m.call('setup', ns, s);
+      if (i >= pre) m.su.push(ms);
+      m.pop.push([ns, s]);
+    });
   }
+  for (let i = pre + timed - 1; i >= pre; i--) each((m) => m.td.push(m.call('teardown', ...m.pop[i])));
+  each((m) => {
+    for (const [ns, s] of m.pop.slice(0, pre)) m.call('teardown', ns, s);
+    for (const [ns] of m.pop) drop(ns);
+    m.r.steadySetup = median(m.su);
+    m.r.steadyTeardown = median(m.td);
+  });
+  // a fresh network: the first container creates the bridge, its teardown removes it
+  each((m) => Object.assign(m, { fs: [], ft: [] }));
+  for (let k = 0; k < (quick ? 4 : 8); k++) {
+    each((m) => {
+      const ns = ctr();
+      const s = input([m.net(`f${k}`, 2)], 2);
+      m.fs.push(m.call('setup', ns, s));
+      m.ft.push(m.call('teardown', ns, s));
+      drop(ns);
+    });
+  }
+  each((m) => {
+    m.r.freshSetup = median(m.fs);
+    m.r.freshTeardown = median(m.ft);
+  });
+  // 10 ports; 3 networks in one call (setup, on existing bridges)
+  each((m) => {
+    m.three = [3, 4, 5].map((n) => m.net(`t${n}`, n));
+    m.keep = ctr();
+    m.call('setup', m.keep, input(m.three, 2));
+    Object.assign(m, { p10: [], n3: [] });
+  });
+  for (let i = 0; i < (quick ? 4 : 8); i++) {
+    each((m) => {
+      const ns = ctr();
+      const s = input([m.steady], i + 3, 10);
+      m.p10.push(m.call('setup', ns, s));
+      m.call('teardown', ns, s);
+      const s3 = input(m.three, i + 3);
+      m.n3.push(m.call('setup', ns, s3));
+      m.call('teardown', ns, s3);
+      drop(ns);
+    });
+  }
+  each((m) => {
+    m.call('teardown', m.keep, input(m.three, 2));
+    drop(m.keep);
+    m.r.ports10 = median(m.p10);
+    m.r.nets3 = median(m.n3);
+  });
+  // churn: N containers set up, then all torn down; total time per implementation
+  const N = quick ? 30 : 100;
+  each((m) => {
+    m.churnNet = m.net('c', 6);
+    m.cs = Array.from({ length: N }, (_, i) => [ctr(), input([m.churnNet], i + 2)]);
+    m.r.churn = 0;
+  });
+  for (let i = 0; i < N; i++) each((m) => (m.r.churn += m.call('setup', ...m.cs[i])));
+  for (let i = 0; i < N; i++) each((m) => (m.r.churn += m.call('teardown', ...m.cs[i])));
+  each((m) => m.cs.forEach(([ns]) => drop(ns)));
+  // peak RSS of one call
+  const results = {};
+  each((m) => {
+    const rss = spawnSync('/usr/bin/time', ['-f', '%M', m.impl.cmd, ...m.impl.pre, 'version'], { encoding: 'utf8', env: m.env });
+    m.r.rssKb = Number(rss.stderr.trim().split('\n').pop());
+    if (m.impl.env.SKIFF_DAEMON === '1') {
+      const st = spawnSync(m.impl.cmd, ['daemon', 'status'], { encoding: 'utf8', env: m.env });
+      m.r.daemonRssKb = Math.round(JSON.parse(st.stdout).rss_bytes / 1024);
+      spawnSync(m.impl.cmd, ['daemon', 'stop'], { env: m.env });
+    }
+    results[m.name] = m.r;
+  });
   process.stdout.write(JSON.stringify(results));
 }
 
