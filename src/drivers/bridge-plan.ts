@@ -1,11 +1,12 @@
 // The bridge driver's decisions, as data: which links, addresses, routes,
 // sysctls, firewall and DNS entries one attachment needs.
 import { ConfigError } from '../lib/errors.js';
-import { parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
+import { parseIp, parseMac } from '../../configs/ip.js';
 import type { Attachment } from '../../configs/network-options.js';
 import type { FirewallNetwork } from '../../firewall/firewall.js';
 import { parseBridgeOptions } from './driver-options.js';
-import type { BridgePlan, PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
+import type { BridgePlan, PlanContext, Sysctl } from './plan.js';
+import { ipamDriver, planAddressing } from './addressing.js';
 
 export const DNS_SEARCH_DOMAIN = 'dns.podman';
 /** Stands for the host veth's name in planned sysctl keys until the kernel has named it. */
@@ -25,62 +26,27 @@ export function planBridge(att: Attachment, ctx: PlanContext): BridgePlan {
   if (bridge === '') throw new ConfigError(`${netPath}.network_interface: a bridge network needs a bridge name`);
   checkIfName(bridge, `${netPath}.network_interface`);
   checkIfName(opts.interface_name, `${path}.interface_name`);
-  const ipam = net.ipam_options['driver'] ?? 'host-local';
   const managed = o.mode === 'managed';
-  // netavark's texts (scripts match them); the field path goes to the debug log
-  if (ipam === 'dhcp' && managed) {
+  // netavark's text (scripts match it); the field path goes to the debug log
+  if (net.ipam_options['driver'] === 'dhcp' && managed) {
     throw new ConfigError('cannot use dhcp ipam driver without using the option mode=unmanaged', { detail: `${netPath}.ipam_options.driver` });
   }
-  if (ipam !== 'host-local' && ipam !== 'none' && ipam !== 'dhcp') {
-    throw new ConfigError(`unsupported ipam driver ${ipam}`, { detail: `${netPath}.ipam_options.driver (expected host-local, dhcp or none)` });
-  }
+  const ipam = ipamDriver(att);
   // no name: the kernel names the host end veth0, veth1, … (lowest free), as for netavark
   const hostVeth = opts.options['host_interface_name'] || undefined;
   if (hostVeth !== undefined) checkIfName(hostVeth, `${path}.options.host_interface_name`);
 
-  const subnets: { cidr: Cidr; gateway: string | undefined }[] = net.subnets.map((s) => ({
-    cidr: parseCidr(s.subnet)!,
-    gateway: s.gateway ? parseIp(s.gateway)!.address : undefined,
-  }));
-  if (ipam === 'host-local' && subnets.length > 0 && att.staticIps.length === 0) {
-    throw new ConfigError('no static ips provided', { detail: `${path}.static_ips: network ${att.name}` });
-  }
-
-  const containerAddrs: string[] = [];
-  const statusSubnets: StatusSubnet[] = [];
-  const ipv4: string[] = [];
-  const ipv6Addrs: string[] = [];
-  for (const ip of att.staticIps) {
-    const family = ip.includes(':') ? 6 : 4;
-    const subnet = subnets.find((s) => s.cidr.family === family && containsText(s.cidr, ip));
-    // parseNetworkOptions already guarantees a subnet for host-local IPAM
-    const prefix = subnet?.cidr.prefix ?? (family === 4 ? 32 : 128);
-    containerAddrs.push(`${ip}/${prefix}`);
-    statusSubnets.push({ ipnet: `${ip}/${prefix}`, gateway: subnet?.gateway ?? null });
-    (family === 4 ? ipv4 : ipv6Addrs).push(ip);
-  }
+  const { subnets, containerAddrs, statusSubnets, routes } = planAddressing(att, ipam, {
+    metric: o.metric,
+    defaultRoutes: !net.internal && !o.noDefaultRoute,
+  });
+  const ipv4 = att.staticIps.filter((ip) => !ip.includes(':'));
+  const ipv6Addrs = att.staticIps.filter((ip) => ip.includes(':'));
   const ipv6 = subnets.some((s) => s.cidr.family === 6);
   const bridgeAddrs = managed
     ? subnets.filter((s) => s.gateway).map((s) => `${s.gateway}/${s.cidr.prefix}`)
     : [];
   const gateways = subnets.flatMap((s) => (s.gateway ? [s.gateway] : []));
-
-  const routes: PlannedRoute[] = [];
-  if (!net.internal && !o.noDefaultRoute) {
-    for (const family of [4, 6] as const) {
-      // one default route per family, via the gateway of the first subnet of that family we have an address in
-      const s = subnets.find((x) => x.cidr.family === family && x.gateway && containerAddrs.some((a) => containsText(x.cidr, a.split('/')[0]!)));
-      if (s?.gateway) routes.push({ destination: family === 4 ? '0.0.0.0/0' : '::/0', gateway: s.gateway, metric: o.metric });
-    }
-  }
-  for (const r of net.routes) {
-    routes.push({
-      destination: parseCidr(r.destination)!.text,
-      ...(r.gateway ? { gateway: parseIp(r.gateway)!.address } : {}),
-      metric: r.metric ?? o.metric,
-      type: r.route_type ?? 'unicast',
-    });
-  }
 
   const bridgeSysctls: Sysctl[] = [];
   const hostVethSysctls: Sysctl[] = [];
@@ -194,13 +160,6 @@ export function planBridge(att: Attachment, ctx: PlanContext): BridgePlan {
       dnsSearchDomains: dns ? [DNS_SEARCH_DOMAIN] : [],
     },
   };
-}
-
-function containsText(cidr: Cidr, ip: string): boolean {
-  const p = parseIp(ip);
-  if (!p || p.family !== cidr.family) return false;
-  const probe = parseCidr(`${p.address}/${cidr.prefix}`);
-  return probe?.network === cidr.network;
 }
 
 /** netavark's /run/sysctl.d file: slash-form keys, which systemd-sysctl accepts too. */

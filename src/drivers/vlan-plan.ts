@@ -3,9 +3,10 @@
 // an apply layer creates the link with Netlink.createVlanLink directly inside
 // the container namespace and carries out the rest.
 import { ConfigError } from '../lib/errors.js';
-import { cidrContains, parseCidr, parseIp, parseMac, type Cidr } from '../../configs/ip.js';
+import { parseMac } from '../../configs/ip.js';
 import type { Attachment } from '../../configs/network-options.js';
 import { OptionReader } from './driver-options.js';
+import { ipamDriver, planAddressing } from './addressing.js';
 import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
 import type { DhcpPlan } from '../dhcp/attach.js';
 
@@ -41,11 +42,6 @@ export interface VlanPlan {
   status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
 }
 
-function contains(cidr: Cidr, ip: string): boolean {
-  const p = parseIp(ip);
-  return !!p && cidrContains(cidr, p);
-}
-
 function modeNumber(driver: 'macvlan' | 'ipvlan', r: OptionReader): number {
   if (driver === 'macvlan') return MACVLAN_MODE[r.oneOf('mode', ['bridge', 'private', 'vepa', 'passthru', 'source'] as const, 'bridge')];
   return IPVLAN_MODE[r.oneOf('mode', ['l2', 'l3', 'l3s'] as const, 'l2')];
@@ -68,42 +64,11 @@ export function planVlan(att: Attachment, ctx: PlanContext): VlanPlan {
   const noDefaultRoute = r.bool('no_default_route');
   const bcCutoff = driver === 'macvlan' ? r.int('bclim', -2147483648, 2147483647) : undefined;
 
-  const ipam = net.ipam_options['driver'] ?? 'host-local';
   // netavark's wording, without a field path: podman users match on it
-  if (ipam === 'dhcp' && driver === 'ipvlan') throw new ConfigError('ipam driver dhcp is not supported with ipvlan');
-  if (ipam !== 'host-local' && ipam !== 'none' && ipam !== 'dhcp') {
-    throw new ConfigError(`${netPath}.ipam_options.driver: unknown IPAM driver ${JSON.stringify(ipam)} (expected host-local, dhcp or none)`);
-  }
-  const subnets = net.subnets.map((s) => ({ cidr: parseCidr(s.subnet)!, gateway: s.gateway ? parseIp(s.gateway)!.address : undefined }));
-  if (ipam === 'host-local' && subnets.length > 0 && att.staticIps.length === 0) {
-    throw new ConfigError(`${att.path}.static_ips: no static ips provided for network ${att.name}`);
-  }
-
-  const containerAddrs: string[] = [];
-  const statusSubnets: StatusSubnet[] = [];
-  for (const ip of att.staticIps) {
-    const s = subnets.find((x) => contains(x.cidr, ip));
-    const prefix = s?.cidr.prefix ?? (ip.includes(':') ? 128 : 32);
-    containerAddrs.push(`${ip}/${prefix}`);
-    statusSubnets.push({ ipnet: `${ip}/${prefix}`, gateway: s?.gateway ?? null });
-  }
-
-  const routes: PlannedRoute[] = [];
+  if (net.ipam_options['driver'] === 'dhcp' && driver === 'ipvlan') throw new ConfigError('ipam driver dhcp is not supported with ipvlan');
+  const ipam = ipamDriver(att);
   // internal: the gateways are not ours to route through (netavark drops them)
-  if (!net.internal && !noDefaultRoute) {
-    for (const family of [4, 6] as const) {
-      const s = subnets.find((x) => x.cidr.family === family && x.gateway && att.staticIps.some((ip) => contains(x.cidr, ip)));
-      if (s?.gateway) routes.push({ destination: family === 4 ? '0.0.0.0/0' : '::/0', gateway: s.gateway, metric });
-    }
-  }
-  for (const rt of net.routes) {
-    routes.push({
-      destination: parseCidr(rt.destination)!.text,
-      ...(rt.gateway ? { gateway: parseIp(rt.gateway)!.address } : {}),
-      metric: rt.metric ?? metric,
-      type: rt.route_type ?? 'unicast',
-    });
-  }
+  const { containerAddrs, statusSubnets, routes } = planAddressing(att, ipam, { metric, defaultRoutes: !net.internal && !noDefaultRoute });
 
   return {
     driver,

@@ -145,7 +145,7 @@ describe('planVlan', () => {
     ['bad bclim', { options: { bclim: 'x' } }, {}, /network_info\.mv\.options\.bclim: invalid value "x"/],
     ['bad mtu', { options: { mtu: 'big' } }, {}, /network_info\.mv\.options\.mtu/],
     ['dhcp on ipvlan', { driver: 'ipvlan', subnets: [], ipam_options: { driver: 'dhcp' } }, { static_ips: [] }, /ConfigError: ipam driver dhcp is not supported with ipvlan$/],
-    ['no static ips', {}, { static_ips: [] }, /no static ips provided for network mv/],
+    ['no static ips', {}, { static_ips: [] }, /^ConfigError: no static ips provided$/],
   ];
   for (const [name, network, per, re] of errors) {
     it(`rejects: ${name}`, () => assert.throws(() => planVlan(attachment(network, per), ctx), re));
