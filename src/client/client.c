@@ -211,6 +211,33 @@ static int call(const char *path, const struct buf *req, const char *log) {
   }
 }
 
+/*
+ * Commands that never go to the daemon: `daemon status|stop` talks to it
+ * itself, and the long-running ones (dhcp-proxy, firewalld-reload) would
+ * occupy it for good and end with it. The subcommand is the first argument
+ * that is neither a global flag nor a global flag's value.
+ */
+static int stays_in_process(char **argv) {
+  static const char *const with_value[] = {"-c", "--config", "-r", "--rootless", "-f", "--file",
+                                           "--firewall-driver", "-a", "--aardvark-binary", "--plugin-directory", NULL};
+  for (int i = 1; argv[i]; i++) {
+    const char *a = argv[i];
+    if (a[0] == '-') {
+      if (strchr(a, '=')) continue; /* --config=DIR */
+      for (int k = 0; with_value[k]; k++) {
+        if (strcmp(a, with_value[k]) == 0) {
+          i++;
+          break;
+        }
+      }
+      if (!argv[i]) return 0;
+      continue;
+    }
+    return strcmp(a, "daemon") == 0 || strcmp(a, "dhcp-proxy") == 0 || strcmp(a, "firewalld-reload") == 0;
+  }
+  return 0;
+}
+
 /* ---- starting a daemon ---- */
 
 static void start_daemon(const char *sock, const char *log) {
@@ -279,7 +306,7 @@ int main(int argc, char **argv) {
 
   const char *mode = getenv("SKIFF_DAEMON");
   if (mode && strcmp(mode, "0") == 0) run_in_process();
-  if (argv[1] && strcmp(argv[1], "daemon") == 0) run_in_process(); /* `skiff daemon status|stop` talks to it itself */
+  if (stays_in_process(argv)) run_in_process();
   int forced = mode && strcmp(mode, "1") == 0;
 
   char dir[PATH_MAX / 2];

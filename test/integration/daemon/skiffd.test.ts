@@ -293,6 +293,19 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('long-running commands (dhcp-proxy, firewalld-reload) never go to the daemon, also after global flags', () => {
+    const w = world();
+    try {
+      for (const args of [['dhcp-proxy', '--help'], ['--config', w.dir, 'dhcp-proxy', '--help'], ['--firewall-driver', 'nftables', 'firewalld-reload', '--help']]) {
+        const r = w.call(args, '', { SKIFF_DAEMON: '1' });
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+        assert.equal(w.status().running, false, `${args.join(' ')} started no daemon`);
+      }
+    } finally {
+      w.destroy();
+    }
+  });
+
   test('SKIFF_DAEMON=0 runs in-process and starts no daemon', () => {
     const w = world();
     try {
