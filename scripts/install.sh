@@ -19,7 +19,7 @@ PACKAGES=(
   passt slirp4netns uidmap    # rootless backends
   podman runc conmon catatonit busybox-static  # end-to-end tests and the demo (catatonit: pod infra)
   netavark aardvark-dns iptables  # the reference implementation, for side-by-side checks
-  bats jq dnsmasq-base firewalld  # netavark's own suite (../shared/conformance) and its firewalld tests
+  bats jq firewalld           # netavark's own suite (../shared/conformance; also dnsmasq-base) and its firewalld tests
   gcc libc6-dev               # builds bin/skiff-client, skiffd's native client (src/client/client.c)
   containernetworking-plugins containerd  # CNI mode: IPAM/meta plugins to delegate to and chain with, ctr run --cni
 )

@@ -1,4 +1,4 @@
-// stop / rm / network rm leave nothing behind; 20 containers at once; and
+// stop / rm / network rm leave nothing behind; 20 (SKIFF_E2E_PARALLEL) containers at once; and
 // failures (port taken, bad option, killed DNS server) are reported clearly,
 // leak nothing, and the next podman run works.
 import { after, before, describe, test } from 'node:test';
@@ -68,9 +68,11 @@ describe('e2e: lifecycle, load and failures', { skip }, () => {
     ph.ok(['network', 'rm', 'rnet']);
   });
 
-  test('20 containers started at once: distinct addresses, resolve each other, clean teardown', async () => {
+  // CI runs 20; SKIFF_E2E_PARALLEL=100 is the scale run docs/reliability.md reports
+  const parallel = Math.min(250, Math.max(2, Number(process.env.SKIFF_E2E_PARALLEL ?? 20) || 20));
+  test(`${parallel} containers started at once: distinct addresses, resolve each other, clean teardown`, { timeout: 60_000 + parallel * 6_000 }, async () => {
     ph.ok(['network', 'create', '--subnet', '10.62.0.0/24', 'loadnet']);
-    const n = 20;
+    const n = parallel;
     const names = Array.from({ length: n }, (_, i) => `ld${i}`);
     const results = await Promise.all(names.map((name) => ph.podmanAsync(['run', '-d', '--name', name, '--network', 'loadnet', IMAGE, 'sleep', '3600'])));
     for (const r of results) assert.equal(r.code, 0, `${r.cmd}: ${r.stderr}`);
