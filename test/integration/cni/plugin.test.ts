@@ -308,7 +308,7 @@ describe('skiff-cni dnsAliases', { skip }, () => {
   });
 
   test('DEL of one container keeps serving the others', {
-    todo: 'in this harness skiff-dns is gone after the first of two DELs (a manual run of the same calls keeps it serving); not understood yet',
+    todo: 'after the first of two DELs the server is alive, its config file is right and the bridge keeps 10.24.0.1, but nothing answers on 10.24.0.1:53 any more (dig: timed out, then port unreachable); not understood yet',
   }, async () => {
     const c1 = node.container();
     const c2 = node.container();
