@@ -5,6 +5,7 @@
 // from koffi's poll handle on the Node event loop, so nothing blocks it.
 import { createRequire } from 'node:module';
 import { SkiffError } from '../lib/errors.js';
+import { Errno, errnoName } from '../lib/errno.js';
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -16,8 +17,6 @@ const SCM_RIGHTS = 1;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const F_DUPFD_CLOEXEC = 1030;
-export const EAGAIN = 11;
-const EINTR = 4;
 
 type Koffi = typeof import('koffi');
 type Fn = (...args: unknown[]) => unknown;
@@ -63,7 +62,7 @@ export class SysError extends SkiffError {
     what: string,
     readonly errno: number,
   ) {
-    super(`${what} failed: errno ${errno}`, { code: 'SKIFF_ERR_SYSCALL' });
+    super(`${what} failed: ${errnoName(errno)}`, { code: 'SKIFF_ERR_SYSCALL' });
   }
 }
 
@@ -97,7 +96,7 @@ export function accept(fd: number): number | undefined {
   const rc = Number(l.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC));
   if (rc >= 0) return rc;
   const errno = l.koffi.errno();
-  if (errno === EAGAIN || errno === EINTR || errno === 103 /* ECONNABORTED */) return undefined;
+  if (errno === Errno.EAGAIN || errno === Errno.EINTR || errno === Errno.ECONNABORTED) return undefined;
   throw new SysError('accept4', errno);
 }
 
@@ -140,7 +139,7 @@ export function receive(fd: number, max = 65536): Received | undefined {
   const rc = Number(l.recvmsg(fd, msg, MSG_CMSG_CLOEXEC));
   if (rc < 0) {
     const errno = l.koffi.errno();
-    if (errno === EAGAIN || errno === EINTR) return undefined;
+    if (errno === Errno.EAGAIN || errno === Errno.EINTR) return undefined;
     throw new SysError('recvmsg', errno);
   }
   const fds: number[] = [];
@@ -165,7 +164,7 @@ export function sendAll(fd: number, text: string): boolean {
     const rc = Number(l.send(fd, buf, buf.length, MSG_NOSIGNAL));
     if (rc < 0) {
       const errno = l.koffi.errno();
-      if (errno === EAGAIN || errno === EINTR) continue;
+      if (errno === Errno.EAGAIN || errno === Errno.EINTR) continue;
       return false;
     }
     buf = buf.subarray(rc);

@@ -7,21 +7,23 @@ import { processIo, type Io } from '../io.js';
 export function registerDaemon(program: Command, io: Io = processIo, env: NodeJS.ProcessEnv = process.env): void {
   const daemon = program.command('daemon').description('show or stop skiffd, the resident engine behind bin/skiff-client');
 
+  /** Sends `command` to the first daemon that answers; the socket is the first candidate when none does. */
+  async function ask(command: 'status' | 'stop'): Promise<{ socket: string | undefined; reply: string | undefined }> {
+    const { control, candidateSockets } = await import('../../daemon/control.js');
+    let socket: string | undefined;
+    for (const s of candidateSockets(env)) {
+      socket ??= s;
+      const reply = await control(s, command);
+      if (reply !== undefined) return { socket: s, reply };
+    }
+    return { socket, reply: undefined };
+  }
+
   daemon
     .command('status')
     .description('print {"running": ...} and, when it runs, its pid, build, socket, requests served and RSS')
     .action(async () => {
-      const { control, candidateSockets } = await import('../../daemon/control.js');
-      let socket: string | undefined;
-      let reply: string | undefined;
-      for (const s of candidateSockets(env)) {
-        socket ??= s;
-        reply = await control(s, 'status');
-        if (reply !== undefined) {
-          socket = s;
-          break;
-        }
-      }
+      const { socket, reply } = await ask('status');
       if (reply?.startsWith('status ')) {
         const info = JSON.parse(reply.slice('status '.length)) as Record<string, unknown>;
         io.stdout(JSON.stringify({ running: true, ...info }, null, 2) + '\n');
@@ -36,17 +38,7 @@ export function registerDaemon(program: Command, io: Io = processIo, env: NodeJS
     .command('stop')
     .description('stop skiffd after the request it is serving; prints {"stopped": true|false}')
     .action(async () => {
-      const { control, candidateSockets } = await import('../../daemon/control.js');
-      let socket: string | undefined;
-      let reply: string | undefined;
-      for (const s of candidateSockets(env)) {
-        socket ??= s;
-        reply = await control(s, 'stop');
-        if (reply !== undefined) {
-          socket = s;
-          break;
-        }
-      }
+      const { socket, reply } = await ask('stop');
       io.stdout(JSON.stringify({ stopped: reply === 'stopping', socket: socket ?? null }) + '\n');
     });
 }
