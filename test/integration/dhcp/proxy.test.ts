@@ -235,7 +235,8 @@ describe('dhcp proxy renewal (scripted server)', { skip: needRoot }, () => {
       assert.equal(cached[macOf(out)]!.lease.yiaddr, '192.168.77.160');
       // the stub's log arrives through a pipe: wait for it rather than read it once
       await waitFor('the NAK in the server log', () => /"what":"nak","ip":"192.168.77.150"/.test(stub.out()), 10_000);
-      assert.match(proxy.out(), /ip or gateway for mac \S+ changed, update address/);
+      // like the stub's, the proxy's log comes through a pipe and may trail the change it reports
+      await waitFor('the proxy to log the change', () => /ip or gateway for mac \S+ changed, update address/.test(proxy.out()), 10_000);
       lab.host.teardown(c, input);
       await waitFor('the release at the server', () => /"what":"release","ip":"192.168.77.160"/.test(stub.out()));
     } finally {
@@ -258,7 +259,8 @@ describe('dhcp proxy renewal (scripted server)', { skip: needRoot }, () => {
     // the engine lost the container: its interface disappears without a teardown
     c.sh('ip', ['link', 'del', 'eth0']);
     await waitFor('the proxy to drop the lease', () => lab.cachedMacs().length === 0, 20_000);
-    assert.match(proxy.out(), new RegExp(`dropping the lease of mac ${mac}: interface eth0 with MAC ${mac} is gone`));
+    const dropped = new RegExp(`dropping the lease of mac ${mac}: interface eth0 with MAC ${mac} is gone`);
+    await waitFor('the proxy to log the drop', () => dropped.test(proxy.out()), 10_000);
     // now idle and without leases: the activity timeout ends it
     assert.equal(await proxy.exited, 0);
     assert.ok(!existsSync(lab.socket));
