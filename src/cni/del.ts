@@ -2,11 +2,8 @@
 // failed; "already gone" is success; no prevResult and no netns (the
 // container is gone) are normal. Names derive from the attachment, so nothing
 // saved is needed.
-import { SkiffError, throwCollected, toError, wrap } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
-import { openNetlink } from '../netlink/rtnl.js';
-import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
-import type { Netlink } from '../netlink/netlink.js';
+import { BestEffort, openNetnsIfPresent, withTeardownNetlinks } from '../core/best-effort.js';
 import { removeBridge, teardownBridgeLinks } from '../drivers/bridge-apply.js';
 import { ipamCall } from './delegate.js';
 import { planCni } from './translate.js';
@@ -16,14 +13,7 @@ import { dnsContextOf, removeCniDns } from './dns.js';
 
 export async function cmdDel(rt: CniRuntime): Promise<void> {
   const { conf, env, log } = rt;
-  const errors: Error[] = [];
-  const attempt = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (e) {
-      errors.push(e instanceof SkiffError ? wrap(what, e) : new Error(`${what}: ${toError(e).message}`));
-    }
-  };
+  const { attempt, finish } = new BestEffort();
   if (conf.ipamType) {
     const overrides = { CNI_CONTAINERID: env.containerId, CNI_IFNAME: env.ifName, CNI_NETNS: env.netns };
     await attempt('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL', overrides), conf.cniVersion));
@@ -31,27 +21,13 @@ export async function cmdDel(rt: CniRuntime): Promise<void> {
   // names go first, so nothing resolves to an address that is being released
   if (conf.dnsAliases) await attempt('remove the DNS entries', () => removeCniDns(dnsContextOf(rt.stateDir, rt.procEnv), conf, env.containerId));
   const { plan } = planCni(conf, env, undefined);
-  let ns: NetnsHandle | undefined;
-  if (env.netns !== '') {
-    try {
-      ns = openNetns(env.netns);
-    } catch (e) {
-      log.info(`container namespace ${env.netns} is gone, cleaning up the host side only: ${(e as Error).message}`);
-    }
-  }
+  // no netns is normal for DEL: the container is gone, the host side is still cleaned up
+  const ns = openNetnsIfPresent(env.netns, log, 'info');
   try {
     await withLock(lockPathOf(rt.stateDir), async () => {
       const fw = plan.firewall ? await firewallOf(rt) : undefined;
-      const host = await openNetlink();
-      let ctr: Netlink | undefined;
-      if (ns) {
-        const handle = ns;
-        await attempt('open the container namespace', async () => {
-          ctr = await openNetlinkIn(handle);
-        });
-      }
-      const aenv = { host, ctr, ns, log };
-      try {
+      await withTeardownNetlinks(ns, attempt, async (host, ctr) => {
+        const aenv = { host, ctr, ns, log };
         const net = plan.firewall;
         // the firewall keeps what setupPorts added; an empty list means "whatever was saved"
         if (fw && net) await attempt('remove the port forwards', () => fw.teardownPorts({ containerId: env.containerId, network: net, portMappings: [] }));
@@ -63,13 +39,10 @@ export async function cmdDel(rt: CniRuntime): Promise<void> {
         if (fw && net && bridgeEmpty) await attempt(`remove the firewall elements of network ${conf.name}`, () => fw.teardownNetwork(net, { complete: true }));
         if (bridgeEmpty) await attempt(`remove bridge ${plan.bridge}`, () => removeBridge(plan, aenv));
         await attempt('remove the attachment record', async () => removeRecord(rt.stateDir, conf.name, env.containerId, env.ifName));
-      } finally {
-        host.close();
-        (ctr as Netlink | undefined)?.close();
-      }
+      });
     });
   } finally {
     ns?.close();
   }
-  throwCollected(errors);
+  finish();
 }

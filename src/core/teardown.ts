@@ -1,11 +1,7 @@
 // `skiff teardown NETNS`: best effort and idempotent. Every step runs even when
 // an earlier one failed; "already gone" counts as success; the errors are
 // reported together at the end.
-import { SkiffError, throwCollected, toError, wrap } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';
-import { openNetlink } from '../netlink/rtnl.js';
-import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
-import type { Netlink } from '../netlink/netlink.js';
 import { removeBridge, teardownBridgeLinks, type ApplyEnv } from '../drivers/bridge-apply.js';
 import { teardownVlan } from '../drivers/vlan-apply.js';
 import type { BridgePlan } from '../drivers/plan.js';
@@ -15,41 +11,22 @@ import { bridgePlans, dhcpCallContext, firewallFor, loadOptions, lockPath, planA
 import type { DhcpAttachable } from '../dhcp/attach.js';
 import type { NetworkOptions } from '../../configs/network-options.js';
 import { removeDns } from './dns.js';
+import { BestEffort, openNetnsIfPresent, withTeardownNetlinks, type Attempt } from './best-effort.js';
 
 export async function teardown(ctx: Context, nsPath: string, input: string): Promise<void> {
   const { log } = ctx;
   const configDir = requireConfigDir(ctx, 'teardown');
   const opts = loadOptions(input);
   const plans = await planAll(opts, ctx);
-  let ns: NetnsHandle | undefined;
-  try {
-    ns = openNetns(nsPath);
-  } catch (e) {
-    // the container may already be gone: still clean up the host side (rules, DNS, bridge)
-    log.warn(`container namespace ${nsPath} is gone, cleaning up the host side only: ${(e as Error).message}`);
-  }
+  // the container may already be gone: still clean up the host side (rules, DNS, bridge)
+  const ns = openNetnsIfPresent(nsPath, log);
   const fw = await firewallFor(plans, ctx, configDir);
-  const errors: Error[] = [];
-  const attempt = async (what: string, fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (e) {
-      errors.push(e instanceof SkiffError ? wrap(what, e) : new Error(`${what}: ${toError(e).message}`));
-    }
-  };
+  const { attempt, finish } = new BestEffort();
   try {
     await withLock(lockPath(configDir), async () => {
       // names go first, so no container resolves an address that is being removed
       await attempt('remove DNS entries', () => removeDns(ctx, configDir, opts, bridgePlans(plans)));
-      const host = await openNetlink();
-      let ctr: Netlink | undefined;
-      if (ns) {
-        const handle = ns;
-        await attempt('open the container namespace', async () => {
-          ctr = await openNetlinkIn(handle);
-        });
-      }
-      try {
+      await withTeardownNetlinks(ns, attempt, async (host, ctr) => {
         for (const plan of plans) {
           const name = plan.attachment.name;
           const env: ApplyEnv = { host, ctr, ns, log };
@@ -71,15 +48,12 @@ export async function teardown(ctx: Context, nsPath: string, input: string): Pro
               break;
           }
         }
-      } finally {
-        host.close();
-        (ctr as Netlink | undefined)?.close();
-      }
+      });
     });
   } finally {
     ns?.close();
   }
-  throwCollected(errors);
+  finish();
 }
 
 /** IPAM dhcp: the proxy releases the lease of the interface's MAC (needs the interface to learn it). */
@@ -97,7 +71,7 @@ async function teardownBridgeAttachment(
   plan: BridgePlan,
   env: ApplyEnv,
   fw: FirewallDriver | undefined,
-  attempt: (what: string, fn: () => Promise<unknown>) => Promise<void>,
+  attempt: Attempt,
 ): Promise<void> {
   const name = plan.attachment.name;
   if (fw && plan.ports) {
