@@ -1,8 +1,8 @@
 // dnsAliases: the container's names served by skiff-dns on the network's
 // gateways, through the same aardvark-dns config files and server lifecycle
-// as `skiff setup` (src/aardvark), kept under the CNI state directory.
+// as `skiff setup` (src/dns-feed), kept under the CNI state directory.
 import { defaultDnsBinary, parseDnsPort } from '../core/context.js';
-import type { DnsContext } from '../aardvark/aardvark.js';
+import type { DnsContext } from '../dns-feed/feed.js';
 import { DNS_SEARCH_DOMAIN } from '../drivers/bridge-plan.js';
 import type { CniEnv } from './env.js';
 import type { NetConf } from './config.js';
@@ -25,7 +25,7 @@ export function dnsWanted(conf: NetConf, p: CniPlan): boolean {
 }
 
 export async function commitCniDns(ctx: DnsContext, conf: NetConf, env: CniEnv, p: CniPlan): Promise<void> {
-  const { commitDnsEntries } = await import('../aardvark/aardvark.js');
+  const { commitDnsEntries } = await import('../dns-feed/feed.js');
   await commitDnsEntries(ctx, [
     {
       network: conf.name,
@@ -42,7 +42,7 @@ export async function commitCniDns(ctx: DnsContext, conf: NetConf, env: CniEnv, 
 }
 
 export async function removeCniDns(ctx: DnsContext, conf: NetConf, containerId: string): Promise<void> {
-  const { removeDnsEntries } = await import('../aardvark/aardvark.js');
+  const { removeDnsEntries } = await import('../dns-feed/feed.js');
   await removeDnsEntries(ctx, containerId, [{ name: conf.name, internal: false }]);
 }
 

@@ -1,15 +1,15 @@
 // Bridges the setup/teardown orchestrators and the DNS server wiring
-// (src/aardvark): which entries to write, loop checks. The wiring module is
+// (src/dns-feed): which entries to write, loop checks. The wiring module is
 // loaded only when a network actually has DNS enabled.
 import { ConfigError, wrap } from '../lib/errors.js';
 import type { NetworkOptions } from '../../configs/network-options.js';
 import type { BridgePlan } from '../drivers/plan.js';
 import type { Context } from './context.js';
 
-type Wiring = typeof import('../aardvark/aardvark.js');
+type Wiring = typeof import('../dns-feed/feed.js');
 let wiring: Wiring | undefined;
 async function load(): Promise<Wiring> {
-  return (wiring ??= await import('../aardvark/aardvark.js'));
+  return (wiring ??= await import('../dns-feed/feed.js'));
 }
 
 function dnsContext(ctx: Context, configDir: string) {

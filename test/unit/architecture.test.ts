@@ -16,14 +16,14 @@ const RULES: Record<string, readonly string[]> = {
   'src/netlink': ['src/lib'],
   dns: ['src/lib', 'configs'],
   firewall: ['src/lib', 'configs'],
-  'src/aardvark': ['src/lib', 'configs'],
+  'src/dns-feed': ['src/lib', 'configs'],
   'src/rootless': ['src/lib', 'configs', 'src/netlink'],
   'src/dhcp': ['src/lib', 'configs', 'src/netlink'],
   'src/drivers': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp'],
-  'src/core': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp', 'src/drivers', 'src/aardvark', 'src/rootless'],
-  'src/cni': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp', 'src/drivers', 'src/aardvark', 'src/core'],
+  'src/core': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp', 'src/drivers', 'src/dns-feed', 'src/rootless'],
+  'src/cni': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp', 'src/drivers', 'src/dns-feed', 'src/core'],
   'src/daemon': ['src/lib'],
-  'src/cli': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp', 'src/drivers', 'src/aardvark', 'src/rootless', 'src/core', 'src/cni', 'src/daemon'],
+  'src/cli': ['src/lib', 'configs', 'src/netlink', 'firewall', 'src/dhcp', 'src/drivers', 'src/dns-feed', 'src/rootless', 'src/core', 'src/cni', 'src/daemon'],
 };
 
 /** Known violations being worked off (`file -> folder`), each with the reason it is still here. */

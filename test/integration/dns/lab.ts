@@ -122,7 +122,7 @@ export class DnsLab {
     return JSON.parse(r.stdout) as T;
   }
 
-  /** Runs src/aardvark through tools/wiring-driver.js inside the host namespace. */
+  /** Runs src/dns-feed through tools/wiring-driver.js inside the host namespace. */
   wiring(op: Record<string, unknown>): { ok?: true; error?: string } {
     const r = this.host.run(process.execPath, [join(TOOLS, 'wiring-driver.js'), JSON.stringify(op)]);
     return JSON.parse(r.stdout || `{"error":${JSON.stringify(r.stderr)}}`) as { ok?: true; error?: string };

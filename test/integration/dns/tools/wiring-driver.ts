@@ -1,7 +1,7 @@
-// Runs src/aardvark's exported functions inside a sandbox namespace (the
+// Runs src/dns-feed's exported functions inside a sandbox namespace (the
 // server it may start must bind there, never in the machine's namespace).
 // argv[2] = JSON { op, ctx, ... }; prints {"ok":true} or {"error": "..."}.
-import { commitDnsEntries, removeDnsEntries, updateNetworkDnsServers, type DnsContext, type DnsContainerEntry } from '../../../../src/aardvark/aardvark.js';
+import { commitDnsEntries, removeDnsEntries, updateNetworkDnsServers, type DnsContext, type DnsContainerEntry } from '../../../../src/dns-feed/feed.js';
 
 type Op =
   | { op: 'commit'; ctx: DnsContext; entries: DnsContainerEntry[] }

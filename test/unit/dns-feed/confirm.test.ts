@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadedFilePath, serializeLoaded } from '../../../configs/aardvark-config.js';
 import { ConfigDir } from '../../../dns/config-dir.js';
-import { dirDigest, putFile } from '../../../src/aardvark/files.js';
-import { servesDir, startCommand, waitLoaded } from '../../../src/aardvark/process.js';
+import { dirDigest, putFile } from '../../../src/dns-feed/files.js';
+import { servesDir, startCommand, waitLoaded } from '../../../src/dns-feed/process.js';
 
 function scratch(): { base: string; dir: string; done: () => void } {
   const base = mkdtempSync(join(tmpdir(), 'skiff-aardvark-'));

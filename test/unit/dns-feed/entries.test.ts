@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addLines, removeLines, setNetworkServers } from '../../../src/aardvark/entries.js';
+import { addLines, removeLines, setNetworkServers } from '../../../src/dns-feed/entries.js';
 
 test('new file gets the header, then the line', () => {
   assert.equal(addLines(undefined, '10.0.0.1', [{ id: 'a', line: 'a 10.0.0.2  web' }]), '10.0.0.1\na 10.0.0.2  web\n');

@@ -3,6 +3,7 @@
 // DNS server serves them. Every change happens under <configDir>/aardvark.lock
 // with atomic file replacement, so concurrent setups never lose each other's
 // lines; `commitDnsEntries` returns only when the server serves the new names.
+// The server fed here is dns/ (skiff-dns) or stock aardvark-dns; README.md here maps the folder.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../configs/aardvark-config.js';
