@@ -1,7 +1,7 @@
 // The record store: built once per (re)load from the parsed network files and
 // never mutated afterwards, so the server swaps a whole Backend in one
 // assignment and a query always sees one consistent snapshot. Pure: no I/O.
-import type { NetworkConfig } from '../configs/aardvark-config.js';
+import type { NetworkConfig } from '../schemas/aardvark-config.js';
 import { canonicalIp, formatIp, ipToBytes } from '../src/lib/ip.js';
 import { encodeName } from './wire.js';
 

@@ -3,13 +3,13 @@
 // written by hand must not take a whole network's DNS down.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configDigest, isConfigFileName, parseNetworkConfig, type NetworkConfig } from '../configs/aardvark-config.js';
+import { configDigest, isConfigFileName, parseNetworkConfig, type NetworkConfig } from '../schemas/aardvark-config.js';
 
 export interface LoadedDir {
   configs: NetworkConfig[];
   /** one message per file that could not be used */
   errors: string[];
-  /** digest of the bytes read (configs/aardvark-config.ts configDigest) */
+  /** digest of the bytes read (schemas/aardvark-config.ts configDigest) */
   digest: string;
 }
 

@@ -6,7 +6,7 @@
 // setup` can wait for its own change to be served (read-your-writes).
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { resolve as resolvePath, join } from 'node:path';
-import { loadedFilePath, PID_FILE, serializeLoaded } from '../configs/aardvark-config.js';
+import { loadedFilePath, PID_FILE, serializeLoaded } from '../schemas/aardvark-config.js';
 import { writeFileAtomic, removeFile } from '../src/lib/state-files.js';
 import type { Log } from '../src/lib/log.js';
 import type { Args } from './args.js';

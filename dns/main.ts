@@ -1,5 +1,5 @@
 // skiff-dns: the aardvark-dns drop-in (also started as `aardvark-dns`). This
-// entry stays small: it imports only dns/, configs/ and src/lib/, never the
+// entry stays small: it imports only dns/, schemas/ and src/lib/, never the
 // rest of the CLI, so every container start pays little for it.
 import { openSync } from 'node:fs';
 import { createLog } from '../src/lib/log.js';

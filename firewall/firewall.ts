@@ -1,7 +1,7 @@
 // The firewall driver seam. `skiff setup` hands each driver plain data: which
 // networks exist and which ports a container publishes. Drivers own their
 // state files (under <config>/firewall/, not in rootless mode).
-import type { PortMapping } from '../configs/port-mapping.js';
+import type { PortMapping } from '../schemas/port-mapping.js';
 
 /** isolate option: strict (default), true, false. */
 export type Isolation = 'strict' | 'true' | 'false';

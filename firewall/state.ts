@@ -1,4 +1,4 @@
-// Reads and writes the firewall state files (format: configs/firewall-state.ts).
+// Reads and writes the firewall state files (format: schemas/firewall-state.ts).
 // Writes are atomic; a file that cannot be parsed is reported and skipped, so
 // one damaged file never blocks a reload of everything else.
 import { readdirSync } from 'node:fs';
@@ -13,7 +13,7 @@ import {
   serializePorts,
   type SavedNetwork,
   type SavedPorts,
-} from '../configs/firewall-state.js';
+} from '../schemas/firewall-state.js';
 import { readOptional, removeFile, writeFileAtomic } from '../src/lib/state-files.js';
 import { createLog } from '../src/lib/log.js';
 import type { FirewallNetwork, PortForward } from './firewall.js';

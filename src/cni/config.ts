@@ -3,12 +3,12 @@
 // parts (runtimeConfig, prevResult, GC's attachment list). Unknown keys are
 // kept: IPAM and chained plugins read the same object.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
-import { parseCidr, parseIp, parseMac } from '../../configs/ip.js';
+import '../../schemas/zod-locale.js';
+import { parseCidr, parseIp, parseMac } from '../../schemas/ip.js';
 import { CniCode, CniError } from './errors.js';
 import { dnsSchema, parseResult, type Dns, type Result } from './result.js';
 import { isSupported, SUPPORTED_VERSIONS, type CniVersion } from './version.js';
-import type { PortMapping } from '../../configs/port-mapping.js';
+import type { PortMapping } from '../../schemas/port-mapping.js';
 import type { Isolation } from '../../firewall/firewall.js';
 
 const IFNAMSIZ = 15;

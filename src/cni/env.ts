@@ -2,7 +2,7 @@
 // differs: DEL works without CNI_NETNS (the netns may be gone), VERSION needs
 // nothing but CNI_COMMAND.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
+import '../../schemas/zod-locale.js';
 import { CniCode, CniError } from './errors.js';
 
 export const COMMANDS = ['ADD', 'DEL', 'CHECK', 'VERSION', 'STATUS', 'GC'] as const;

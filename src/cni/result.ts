@@ -2,8 +2,8 @@
 // in the format of the configuration's version. 0.3.x/0.4.0 results tag every
 // IP with "version"; 1.x results do not. Everything else is the same shape.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
-import { parseCidr, parseIp, parseMac } from '../../configs/ip.js';
+import '../../schemas/zod-locale.js';
+import { parseCidr, parseIp, parseMac } from '../../schemas/ip.js';
 import { usesLegacyResult } from './version.js';
 
 const ip = z.string().check(z.refine((s) => parseIp(s) !== undefined, { error: (i) => `"${String(i.input)}" is not an IP address` }));

@@ -4,8 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
-import { safeName } from '../../configs/firewall-state.js';
+import '../../schemas/zod-locale.js';
+import { safeName } from '../../schemas/firewall-state.js';
 import { removeFile, writeFileAtomic } from '../lib/state-files.js';
 
 const DEFAULT_STATE_DIR = '/run/containers/networks';

@@ -4,8 +4,8 @@
 // code `skiff setup` runs; this file only maps the reference bridge plugin's
 // keys onto them.
 import { createHash } from 'node:crypto';
-import { firstHost, parseCidr } from '../../configs/ip.js';
-import type { Attachment, Network } from '../../configs/network-options.js';
+import { firstHost, parseCidr } from '../../schemas/ip.js';
+import type { Attachment, Network } from '../../schemas/network-options.js';
 import { planBridge } from '../drivers/bridge-plan.js';
 import type { BridgePlan, PlanContext } from '../drivers/plan.js';
 import type { NetConf } from './config.js';

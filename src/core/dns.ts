@@ -2,7 +2,7 @@
 // (src/dns-feed): which entries to write, loop checks. The wiring module is
 // loaded only when a network actually has DNS enabled.
 import { ConfigError, wrap } from '../lib/errors.js';
-import type { NetworkOptions } from '../../configs/network-options.js';
+import type { NetworkOptions } from '../../schemas/network-options.js';
 import type { BridgePlan } from '../drivers/plan.js';
 import type { Context } from './context.js';
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../lib/errors.js';
 import type { DhcpCallContext } from '../dhcp/attach.js';
-import { parseNetworkOptions, type NetworkOptions } from '../../configs/network-options.js';
+import { parseNetworkOptions, type NetworkOptions } from '../../schemas/network-options.js';
 import { selectFirewallDriver } from '../../firewall/select.js';
 import type { FirewallDriver } from '../../firewall/firewall.js';
 import { planAttachment } from '../drivers/registry.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { annotate, SkiffError } from '../lib/errors.js';
 import type { DhcpAttachable } from '../dhcp/attach.js';
 import { withLock } from '../lib/lock.js';
-import type { NetworkOptions } from '../../configs/network-options.js';
+import type { NetworkOptions } from '../../schemas/network-options.js';
 import type { FirewallDriver } from '../../firewall/firewall.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';

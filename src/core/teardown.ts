@@ -9,7 +9,7 @@ import type { FirewallDriver } from '../../firewall/firewall.js';
 import { requireConfigDir, type Context } from './context.js';
 import { bridgePlans, dhcpCallContext, firewallFor, loadOptions, lockPath, planAll, pluginInput } from './plan.js';
 import type { DhcpAttachable } from '../dhcp/attach.js';
-import type { NetworkOptions } from '../../configs/network-options.js';
+import type { NetworkOptions } from '../../schemas/network-options.js';
 import { removeDns } from './dns.js';
 import { BestEffort, openNetnsIfPresent, withTeardownNetlinks, type Attempt } from './best-effort.js';
 

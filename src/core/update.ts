@@ -1,7 +1,7 @@
 // `skiff update NETWORK --network-dns-servers a,b`: podman passes one
 // comma-joined value; "" clears the servers.
 import { ConfigError } from '../lib/errors.js';
-import { parseIp } from '../../configs/ip.js';
+import { parseIp } from '../../schemas/ip.js';
 import { requireConfigDir, type Context } from './context.js';
 import { updateDnsServers } from './dns.js';
 

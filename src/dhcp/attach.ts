@@ -1,7 +1,7 @@
 // DHCP for one macvlan or unmanaged-bridge attachment during setup/teardown:
 // once the driver made the container's interface (up, no address), the proxy
 // gets the lease; the address, default route and DNS come from it.
-import type { Attachment } from '../../configs/network-options.js';
+import type { Attachment } from '../../schemas/network-options.js';
 import type { Netlink } from '../netlink/netlink.js';
 import type { StatusSubnet } from '../drivers/plan.js';
 import type { UndoStack } from '../lib/undo.js';

@@ -1,7 +1,7 @@
 // The proxy's three calls as plain async functions over NetworkConfig and
 // Lease objects; server.ts puts them behind gRPC. Errors are ProxyErrors that
 // carry the gRPC status netavark's proxy answers with.
-import { parseMac } from '../../configs/ip.js';
+import { parseMac } from '../../schemas/ip.js';
 import type { Log } from '../lib/log.js';
 import { openNetns } from '../netlink/netns.js';
 import { openNetlinkIn } from '../netlink/netns.js';

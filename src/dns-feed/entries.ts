@@ -1,7 +1,7 @@
-// Pure edits of one aardvark config file's text (format: configs/aardvark-config.ts).
+// Pure edits of one aardvark config file's text (format: schemas/aardvark-config.ts).
 // The I/O layer reads the file, calls one of these, and writes the result back
 // atomically under aardvark.lock.
-import { lineContainerId, serializeHeader } from '../../configs/aardvark-config.js';
+import { lineContainerId, serializeHeader } from '../../schemas/aardvark-config.js';
 
 function split(content: string): string[] {
   return content.split('\n').filter((l) => l !== '');

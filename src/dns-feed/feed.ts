@@ -6,7 +6,7 @@
 // The server fed here is dns/ (skiff-dns) or stock aardvark-dns; README.md here maps the folder.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../configs/aardvark-config.js';
+import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../schemas/aardvark-config.js';
 import { readOptional, removeFile } from '../lib/state-files.js';
 import { SkiffError, errorMessage } from '../lib/errors.js';
 import { withLock } from '../lib/lock.js';

@@ -3,7 +3,7 @@
 // parses every file it finds there) never sees a half-written or temp file.
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { configDigest, isConfigFileName } from '../../configs/aardvark-config.js';
+import { configDigest, isConfigFileName } from '../../schemas/aardvark-config.js';
 import { readOptional, removeFile, writeFileAtomic } from '../lib/state-files.js';
 
 /** Replaces `<dir>/<name>` atomically; the temp file lives beside `dir`, not in it. */

@@ -2,7 +2,7 @@
 // signal it, start it, and wait until it serves what is on disk.
 import { accessSync, constants, existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { loadedFilePath, parseLoaded, PID_FILE } from '../../configs/aardvark-config.js';
+import { loadedFilePath, parseLoaded, PID_FILE } from '../../schemas/aardvark-config.js';
 import { SkiffError } from '../lib/errors.js';
 import { run } from '../lib/exec.js';
 import type { Log } from '../lib/log.js';

@@ -4,8 +4,8 @@
 // network's static routes. netavark's texts where it has them (scripts match
 // them); the field path goes to the debug log.
 import { ConfigError } from '../lib/errors.js';
-import { cidrContains, parseCidr, parseIp, type Cidr } from '../../configs/ip.js';
-import type { Attachment } from '../../configs/network-options.js';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../../schemas/ip.js';
+import type { Attachment } from '../../schemas/network-options.js';
 import type { PlannedRoute, StatusSubnet } from './plan.js';
 
 export type IpamDriver = 'host-local' | 'dhcp' | 'none';

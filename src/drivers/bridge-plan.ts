@@ -1,8 +1,8 @@
 // The bridge driver's decisions, as data: which links, addresses, routes,
 // sysctls, firewall and DNS entries one attachment needs.
 import { ConfigError } from '../lib/errors.js';
-import { parseIp, parseMac } from '../../configs/ip.js';
-import type { Attachment } from '../../configs/network-options.js';
+import { parseIp, parseMac } from '../../schemas/ip.js';
+import type { Attachment } from '../../schemas/network-options.js';
 import type { FirewallNetwork } from '../../firewall/firewall.js';
 import { parseBridgeOptions } from './driver-options.js';
 import type { BridgePlan, PlanContext, Sysctl } from './plan.js';

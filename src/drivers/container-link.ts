@@ -8,7 +8,7 @@ import type { Netlink } from '../netlink/netlink.js';
 import { runInNetns, type NetnsHandle } from '../netlink/netns.js';
 import { writeSysctl } from '../netlink/sysctl.js';
 import type { PlannedRoute, Sysctl } from './plan.js';
-import { cidrContains, parseCidr, parseIp } from '../../configs/ip.js';
+import { cidrContains, parseCidr, parseIp } from '../../schemas/ip.js';
 
 export function applySysctls(list: Sysctl[], log: Log): void {
   for (const s of list) {

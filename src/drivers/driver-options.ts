@@ -1,7 +1,7 @@
 // Network.options values arrive as strings; each is parsed here with an error
 // that names `network_info.<net>.options.<key>` and the accepted values.
 import { ConfigError } from '../lib/errors.js';
-import { parseIp } from '../../configs/ip.js';
+import { parseIp } from '../../schemas/ip.js';
 import type { Isolation } from '../../firewall/firewall.js';
 
 export interface BridgeOptions {

@@ -1,7 +1,7 @@
 // What a driver decides for one container on one network, as plain data.
 // Plans are pure (unit-tested without root); apply layers carry them out.
-import type { Attachment } from '../../configs/network-options.js';
-import type { PortMapping } from '../../configs/port-mapping.js';
+import type { Attachment } from '../../schemas/network-options.js';
+import type { PortMapping } from '../../schemas/port-mapping.js';
 import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';
 import type { RouteSpec } from '../netlink/netlink.js';
 import type { VlanPlan } from './vlan-plan.js';

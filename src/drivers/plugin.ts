@@ -6,12 +6,12 @@ import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
-import type { PortMapping } from '../../configs/port-mapping.js';
+import '../../schemas/zod-locale.js';
+import type { PortMapping } from '../../schemas/port-mapping.js';
 import { SkiffError } from '../lib/errors.js';
 import { run, type ExecResult } from '../lib/exec.js';
 import { createLog } from '../lib/log.js';
-import { parseCidr, parseIp } from '../../configs/ip.js';
+import { parseCidr, parseIp } from '../../schemas/ip.js';
 
 const log = createLog('plugin');
 

@@ -1,7 +1,7 @@
 // Picks the driver for an attachment. Built-in: bridge, macvlan, ipvlan.
 // Anything else is a plugin looked up in --plugin-directory; the plugin module
 // (and its schemas) is loaded only when such a network shows up.
-import type { Attachment } from '../../configs/network-options.js';
+import type { Attachment } from '../../schemas/network-options.js';
 import { planBridge } from './bridge-plan.js';
 import { planVlan } from './vlan-plan.js';
 import type { AttachmentPlan, PlanContext } from './plan.js';

@@ -3,8 +3,8 @@
 // an apply layer creates the link with Netlink.createVlanLink directly inside
 // the container namespace and carries out the rest.
 import { ConfigError } from '../lib/errors.js';
-import { parseMac } from '../../configs/ip.js';
-import type { Attachment } from '../../configs/network-options.js';
+import { parseMac } from '../../schemas/ip.js';
+import type { Attachment } from '../../schemas/network-options.js';
 import { OptionReader } from './driver-options.js';
 import { ipamDriver, planAddressing } from './addressing.js';
 import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';

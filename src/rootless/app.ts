@@ -6,7 +6,7 @@ import { withLock } from '../lib/lock.js';
 import { createLog } from '../lib/log.js';
 import { ConfigError, SkiffError, toError, throwCollected, wrap } from '../lib/errors.js';
 import { removeFile } from '../lib/state-files.js';
-import type { PortMapping } from '../../configs/port-mapping.js';
+import type { PortMapping } from '../../schemas/port-mapping.js';
 import { parsePortInput, parseRootlessOptions, netnsPath, type RootlessFlags } from './options.js';
 import { pastaArgs } from './pasta.js';
 import { slirpAddresses, slirpArgs } from './slirp4netns.js';

@@ -3,7 +3,7 @@
 // nsenter because the namespace may belong to the user's own user namespace.
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
+import '../../schemas/zod-locale.js';
 import { run } from '../lib/exec.js';
 import { SkiffError } from '../lib/errors.js';
 import { cleanHelperOutput } from './probe.js';

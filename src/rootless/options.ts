@@ -4,8 +4,8 @@
 import { Address4, Address6 } from 'ip-address';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
-import { portMappingSchema, type PortMapping } from '../../configs/port-mapping.js';
+import '../../schemas/zod-locale.js';
+import { portMappingSchema, type PortMapping } from '../../schemas/port-mapping.js';
 import { ConfigError } from '../lib/errors.js';
 import { toForwards } from './ports.js';
 import { BACKENDS, type Backend, type RootlessOptions } from './types.js';

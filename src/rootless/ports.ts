@@ -2,7 +2,7 @@
 // split into one PortForward per protocol, then rendered as pasta `-t/-u` specs
 // or as slirp4netns API `add_hostfwd` requests. All pure.
 import { Address4, Address6 } from 'ip-address';
-import { splitProtocols, type PortMapping } from '../../configs/port-mapping.js';
+import { splitProtocols, type PortMapping } from '../../schemas/port-mapping.js';
 import { ConfigError } from '../lib/errors.js';
 import type { PortForward } from './types.js';
 

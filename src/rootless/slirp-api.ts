@@ -4,7 +4,7 @@
 import { createConnection } from 'node:net';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
+import '../../schemas/zod-locale.js';
 import { SkiffError } from '../lib/errors.js';
 import type { HostFwd } from './ports.js';
 

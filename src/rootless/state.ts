@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../../configs/zod-locale.js';
-import { portMappingSchema } from '../../configs/port-mapping.js';
+import '../../schemas/zod-locale.js';
+import { portMappingSchema } from '../../schemas/port-mapping.js';
 import { readOptional, removeFile, writeFileAtomic } from '../lib/state-files.js';
 import { ConfigError, SkiffError } from '../lib/errors.js';
 

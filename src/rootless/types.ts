@@ -1,7 +1,7 @@
 // Shared shapes of the rootless adapter: what the user asked for (validated
 // options), what the installed helper can do (probed features), and what we
 // print once the container namespace is configured.
-import type { PortMapping } from '../../configs/port-mapping.js';
+import type { PortMapping } from '../../schemas/port-mapping.js';
 
 export type Backend = 'pasta' | 'slirp4netns';
 export const BACKENDS: readonly Backend[] = ['pasta', 'slirp4netns'];

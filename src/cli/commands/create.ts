@@ -2,8 +2,8 @@
 // §1.12). This file only gathers the host facts, calls the pure completion
 // (or the driver's plugin) and returns the value to print.
 import { randomBytes } from 'node:crypto';
-import { parseCreateInput, parsePluginNetwork } from '../../../configs/create-input.js';
-import { serializeNetwork } from '../../../configs/network.js';
+import { parseCreateInput, parsePluginNetwork } from '../../../schemas/create-input.js';
+import { serializeNetwork } from '../../../schemas/network.js';
 import {
   checkCommon,
   completeNetwork,

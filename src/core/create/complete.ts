@@ -3,8 +3,8 @@
 // names come in through `deps`. Order of checks follows netavark's
 // new_network() (nv:src/network/create_config/config.rs) so that the first
 // error reported is the same one.
-import type { CreateInputRaw } from '../../../configs/create-input.js';
-import type { Network } from '../../../configs/network.js';
+import type { CreateInputRaw } from '../../../schemas/create-input.js';
+import type { Network } from '../../../schemas/network.js';
 import { ConfigError } from '../../lib/errors.js';
 import { parseNet, type Net } from './addr.js';
 import { checkBridgeOptions, checkVlanOptions } from './options.js';

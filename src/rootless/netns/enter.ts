@@ -7,13 +7,13 @@ import { run } from '../../lib/exec.js';
 import { ConfigError, SkiffError, toError, throwCollected } from '../../lib/errors.js';
 import { withLock } from '../../lib/lock.js';
 import { createLog } from '../../lib/log.js';
-import { parseNetworkOptions } from '../../../configs/network-options.js';
+import { parseNetworkOptions } from '../../../schemas/network-options.js';
 import { INNER_ENV } from './caps.js';
 import { enterArgv } from './argv.js';
 import { ensureNetns, stopNetns } from './lifecycle.js';
 import { EMPTY_PORTS, formatPortSet, portSetOf, union, uncovered, type PortSet } from './portset.js';
 import { addFwds, removeFwds, samePortFwds } from './slirp-ports.js';
-import type { PortMapping } from '../../../configs/port-mapping.js';
+import type { PortMapping } from '../../../schemas/port-mapping.js';
 import { netnsPaths, readAttachments, readConfig, readHostFwds, readInfo, writeAttachments, writeHostFwds, type NetnsInfo, type NetnsPaths } from './state.js';
 import { isOurs } from '../proc.js';
 

@@ -4,7 +4,7 @@
 // --ports` plus those of the container that created it. A later container
 // may publish only ports inside that set. All pure.
 import { ConfigError } from '../../lib/errors.js';
-import type { PortMapping } from '../../../configs/port-mapping.js';
+import type { PortMapping } from '../../../schemas/port-mapping.js';
 import { toForwards } from '../ports.js';
 import type { PortForward } from '../types.js';
 

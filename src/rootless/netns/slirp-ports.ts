@@ -6,7 +6,7 @@ import { ConfigError, wrap } from '../../lib/errors.js';
 import { Address4 } from 'ip-address';
 import { toForwards, type HostFwd } from '../ports.js';
 import { addHostFwd, call, decodeAdd, decodeRemove, removeHostFwd } from '../slirp-api.js';
-import type { PortMapping } from '../../../configs/port-mapping.js';
+import type { PortMapping } from '../../../schemas/port-mapping.js';
 
 /** One same-port forward per published host port (ranges expanded: the API has none). */
 export function samePortFwds(mappings: readonly PortMapping[]): HostFwd[] {

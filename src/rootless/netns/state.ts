@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../../../configs/zod-locale.js';
+import '../../../schemas/zod-locale.js';
 import { readOptional, writeFileAtomic } from '../../lib/state-files.js';
 import { SkiffError } from '../../lib/errors.js';
 

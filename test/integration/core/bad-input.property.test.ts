@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { createNetns, needRoot, REPO, type Netns } from '../../helpers/sandbox.js';
-import { parseNetworkConfig } from '../../../configs/aardvark-config.js';
+import { parseNetworkConfig } from '../../../schemas/aardvark-config.js';
 
 const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'tools', 'cli-driver.js');
 const SCALE = Number(process.env.SKIFF_PROPERTY_RUNS ?? '1');

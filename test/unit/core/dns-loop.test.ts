@@ -3,7 +3,7 @@
 // would make the DNS server forward queries to itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNetworkOptions, type NetworkOptions } from '../../../configs/network-options.js';
+import { parseNetworkOptions, type NetworkOptions } from '../../../schemas/network-options.js';
 import { planBridge } from '../../../src/drivers/bridge-plan.js';
 import type { PlanContext } from '../../../src/drivers/plan.js';
 import { checkDnsLoop } from '../../../src/core/dns.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { levelFromEnv, netavarkLine, targetOf } from '../../../src/lib/log.js';
 import { calledAsNetavark } from '../../../src/cli/identity.js';
-import { parseNetworkOptions } from '../../../configs/network-options.js';
+import { parseNetworkOptions } from '../../../schemas/network-options.js';
 import { pinnedToLink } from '../../../src/drivers/container-link.js';
 import { sysctlFileContent } from '../../../src/drivers/bridge-plan.js';
 import { annotate, errorDetails, errorMessage, SkiffError } from '../../../src/lib/errors.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadedFilePath, serializeLoaded } from '../../../configs/aardvark-config.js';
+import { loadedFilePath, serializeLoaded } from '../../../schemas/aardvark-config.js';
 import { ConfigDir } from '../../../dns/config-dir.js';
 import { dirDigest, putFile } from '../../../src/dns-feed/files.js';
 import { servesDir, startCommand, waitLoaded } from '../../../src/dns-feed/process.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNetworkConfig } from '../../../configs/aardvark-config.js';
+import { parseNetworkConfig } from '../../../schemas/aardvark-config.js';
 import { Backend } from '../../../dns/backend.js';
 import { formatIp } from '../../../src/lib/ip.js';
 import { resolve, stripSearchDomain, type Decision, type ResolveOptions } from '../../../dns/resolve.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNetworkOptions, type NetworkOptions } from '../../../configs/network-options.js';
+import { parseNetworkOptions, type NetworkOptions } from '../../../schemas/network-options.js';
 import { HOST_VETH, planBridge } from '../../../src/drivers/bridge-plan.js';
 import type { PlanContext } from '../../../src/drivers/plan.js';
 import { statusBlock } from '../../../src/core/status.js';

@@ -2,7 +2,7 @@
 // parsed by the real NetworkOptions parser, then the plan checked field by field.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNetworkOptions } from '../../../configs/network-options.js';
+import { parseNetworkOptions } from '../../../schemas/network-options.js';
 import { planVlan, MACVLAN_MODE, IPVLAN_MODE } from '../../../src/drivers/vlan-plan.js';
 import type { PlanContext } from '../../../src/drivers/plan.js';
 

@@ -10,7 +10,7 @@ import { classifyNftError, nftErrorText, nftRunner } from '../../../firewall/nft
 import { batch, table } from '../../../firewall/nft-json.js';
 import { staticRules } from '../../../firewall/rules.js';
 import { parseFirewallDriverName, selectFirewallDriver } from '../../../firewall/select.js';
-import { networkFileSchema, parseStateFile, portsFileName, serializeNetwork } from '../../../configs/firewall-state.js';
+import { networkFileSchema, parseStateFile, portsFileName, serializeNetwork } from '../../../schemas/firewall-state.js';
 import { FOREIGN_COMMENT } from '../../../firewall/layout.js';
 import { podman, webPorts } from './fixtures.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-const SOURCE_DIRS = ['src', 'dns', 'firewall', 'configs'];
+const SOURCE_DIRS = ['src', 'dns', 'firewall', 'schemas'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

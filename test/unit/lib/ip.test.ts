@@ -1,12 +1,12 @@
 // The one IP/MAC grammar (src/lib/ip.ts): a table of texts and what they must
 // become, cross-checked against node:net and ip-address so that the schemas
-// (configs/ip.ts), the netlink facade and skiff-dns cannot drift apart again.
+// (schemas/ip.ts), the netlink facade and skiff-dns cannot drift apart again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { Address4, Address6 } from 'ip-address';
 import { canonicalIp, formatIp, formatMac, ipToBytes, networkOf, parseMac, prefixContains } from '../../../src/lib/ip.js';
-import { cidrContains, parseCidr, parseIp, parseMac as parseMacText } from '../../../configs/ip.js';
+import { cidrContains, parseCidr, parseIp, parseMac as parseMacText } from '../../../schemas/ip.js';
 
 /** text → canonical text (inet_ntop's, as `ip` prints it), or undefined when it is not an address. */
 const TABLE: Array<[string, string | undefined]> = [
@@ -57,7 +57,7 @@ test('the table: parse + print', () => {
   }
 });
 
-test('the schemas read the same grammar (configs/ip.ts)', () => {
+test('the schemas read the same grammar (schemas/ip.ts)', () => {
   for (const [text, want] of TABLE) assert.equal(parseIp(text)?.address, want, text);
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNetworkOptions } from '../../../configs/network-options.js';
+import { parseNetworkOptions } from '../../../schemas/network-options.js';
 import { REPO } from '../../helpers/sandbox.js';
 
 const sample = (): Record<string, unknown> =>

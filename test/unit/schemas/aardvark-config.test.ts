@@ -9,7 +9,7 @@ import {
   serializeContainer,
   serializeHeader,
   serializeLoaded,
-} from '../../../configs/aardvark-config.js';
+} from '../../../schemas/aardvark-config.js';
 
 test('parses header, containers, empty v4/v6 columns and dns servers', () => {
   const cfg = parseNetworkConfig(
