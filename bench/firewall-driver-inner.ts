@@ -3,7 +3,7 @@
 // outer script starts it inside a throwaway namespace; it refuses to run
 // anywhere else because it changes the firewall of the namespace it is in.
 //   node firewall-driver-inner.js <configDir> <existing> <reps>   → prints {"medianMs":..,"nftMs":..}
-import { createNftablesDriver } from '../firewall/nftables.js';
+import { createNftablesDriver } from '../firewall/nftables/driver.js';
 import type { FirewallNetwork, PortForward } from '../firewall/firewall.js';
 
 if (process.env.SKIFF_BENCH_IN_NETNS !== '1') {

@@ -1,6 +1,8 @@
 // The firewall driver seam. `skiff setup` hands each driver plain data: which
 // networks exist and which ports a container publishes. Drivers own their
 // state files (under <config>/firewall/, not in rootless mode).
+// Driver-neutral files sit here (select.ts picks the driver, reload.ts replays
+// saved state, none.ts, firewalld*.ts); nftables/ holds the nftables driver.
 import type { PortMapping } from '../schemas/port-mapping.js';
 
 /** isolate option: strict (default), true, false. */

@@ -32,7 +32,7 @@ export async function firewallReload(configDir: string, fw?: Firewalld): Promise
     log.warn(`firewall reload: state was written by driver "${driver}", which skiff does not support; nothing re-applied`);
     return;
   }
-  const { createNftablesDriver } = await import('./nftables.js');
+  const { createNftablesDriver } = await import('./nftables/driver.js');
   await withLock(join(configDir, 'skiff.lock'), () => createNftablesDriver({ configDir, rootless: false }).reload());
   const subnets = state.loadNetworks().flatMap((n) => n.subnets);
   if (subnets.length === 0) return;

@@ -32,7 +32,7 @@ export async function selectFirewallDriver(name: FirewallDriverName, ctx: Firewa
     return noneDriver;
   }
   log.info('Using nftables firewall driver');
-  const { createNftablesDriver } = await import('./nftables.js');
+  const { createNftablesDriver } = await import('./nftables/driver.js');
   const driver = createNftablesDriver(ctx);
   if (ctx.rootless) return driver; // rootless networks live in their own netns, out of firewalld's reach
   const { trustInFirewalld } = await import('./firewalld-zone.js');

@@ -1,7 +1,7 @@
 // STATUS: ready when nftables answers and the IPAM plugin can be found (and,
 // when it speaks spec 1.1.0, says it is ready itself).
 import { errorMessage } from '../lib/errors.js';
-import { nftRunner } from '../../firewall/nft.js';
+import { nftRunner } from '../../firewall/nftables/nft.js';
 import { CniCode, CniError } from './errors.js';
 import { findPlugin, ipamCall } from './delegate.js';
 import { ipamCallOf, type CniRuntime } from './runtime.js';

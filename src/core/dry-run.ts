@@ -19,7 +19,7 @@ export async function dryRunSetup(ctx: Context, input: string): Promise<Record<s
   checkDnsLoop(bridgePlans(plans), opts);
   const firewall: { what: string; batch: unknown }[] = [];
   if (ctx.firewallDriver === 'nftables') {
-    const { dryRunNftablesDriver } = await import('../../firewall/dry-run.js');
+    const { dryRunNftablesDriver } = await import('../../firewall/nftables/dry-run.js');
     const { driver, batches } = dryRunNftablesDriver();
     for (const p of bridgePlans(plans)) {
       if (!p.firewall) continue;

@@ -7,7 +7,7 @@
 //        setup-ports <PortForward> | teardown-ports <PortForward> | reload
 import { errorMessage } from '../../src/lib/errors.js';
 import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';
-import { createNftablesDriver } from '../../firewall/nftables.js';
+import { createNftablesDriver } from '../../firewall/nftables/driver.js';
 import { firewallReload } from '../../firewall/reload.js';
 
 async function main(): Promise<void> {

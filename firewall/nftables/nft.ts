@@ -5,9 +5,9 @@ import { openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { run } from '../src/lib/exec.js';
-import { SkiffError } from '../src/lib/errors.js';
-import { createLog } from '../src/lib/log.js';
+import { run } from '../../src/lib/exec.js';
+import { SkiffError } from '../../src/lib/errors.js';
+import { createLog } from '../../src/lib/log.js';
 import type { NftBatch } from './nft-json.js';
 
 const log = createLog('firewall');

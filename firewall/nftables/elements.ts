@@ -2,9 +2,9 @@
 // maps of `inet skiff`. Teardown removes exactly the same list, so whatever is
 // rendered here is also "what we added".
 import { isIPv4, isIPv6 } from 'node:net';
-import { ConfigError } from '../src/lib/errors.js';
-import { splitProtocols, type Protocol } from '../schemas/port-mapping.js';
-import type { FirewallNetwork, PortForward } from './firewall.js';
+import { ConfigError } from '../../src/lib/errors.js';
+import { splitProtocols, type Protocol } from '../../schemas/port-mapping.js';
+import type { FirewallNetwork, PortForward } from '../firewall.js';
 import { concat, elements, prefix, type Json, type NftCmd } from './nft-json.js';
 
 export interface Element {

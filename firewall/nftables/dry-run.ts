@@ -1,10 +1,10 @@
 // `--dry-run` support: a driver that renders every batch it would apply and
 // records it instead of running nft. It keeps no state (it is built like the
 // rootless driver) and looks at no foreign chains, so it touches nothing.
-import type { FirewallDriver } from './firewall.js';
+import type { FirewallDriver } from '../firewall.js';
 import type { NftBatch } from './nft-json.js';
 import type { NftRunner } from './nft.js';
-import { createNftablesDriver } from './nftables.js';
+import { createNftablesDriver } from './driver.js';
 
 export interface RecordedBatch {
   what: string;

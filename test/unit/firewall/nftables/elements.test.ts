@@ -1,17 +1,17 @@
 // Pure element rendering, state-file parsing, foreign-chain detection and driver selection.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dedupe, describeKey, networkElements, portElements, removeCmds } from '../../../firewall/elements.js';
-import { findDropChains, ourRuleHandles } from '../../../firewall/foreign.js';
+import { dedupe, describeKey, networkElements, portElements, removeCmds } from '../../../../firewall/nftables/elements.js';
+import { findDropChains, ourRuleHandles } from '../../../../firewall/nftables/foreign.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { classifyNftError, nftErrorText, nftRunner } from '../../../firewall/nft.js';
-import { batch, table } from '../../../firewall/nft-json.js';
-import { staticRules } from '../../../firewall/rules.js';
-import { parseFirewallDriverName, selectFirewallDriver } from '../../../firewall/select.js';
-import { networkFileSchema, parseStateFile, portsFileName, serializeNetwork } from '../../../schemas/firewall-state.js';
-import { FOREIGN_COMMENT } from '../../../firewall/layout.js';
+import { classifyNftError, nftErrorText, nftRunner } from '../../../../firewall/nftables/nft.js';
+import { batch, table } from '../../../../firewall/nftables/nft-json.js';
+import { staticRules } from '../../../../firewall/nftables/rules.js';
+import { parseFirewallDriverName, selectFirewallDriver } from '../../../../firewall/select.js';
+import { networkFileSchema, parseStateFile, portsFileName, serializeNetwork } from '../../../../schemas/firewall-state.js';
+import { FOREIGN_COMMENT } from '../../../../firewall/nftables/layout.js';
 import { podman, webPorts } from './fixtures.js';
 
 const pf = (host_ip: string, extra: Partial<typeof webPorts> = {}) => ({
@@ -174,7 +174,7 @@ describe('state files and selection', () => {
 
 describe('dry run', () => {
   it('records the batches it would apply and writes nothing', async () => {
-    const { dryRunNftablesDriver } = await import('../../../firewall/dry-run.js');
+    const { dryRunNftablesDriver } = await import('../../../../firewall/nftables/dry-run.js');
     const { driver, batches } = dryRunNftablesDriver();
     await driver.setupNetwork(podman);
     await driver.setupPorts(webPorts);

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import type { FirewallNetwork, PortForward } from '../../../firewall/firewall.js';
-import type { NftRunner } from '../../../firewall/nft.js';
-import type { NftBatch } from '../../../firewall/nft-json.js';
-import { REPO } from '../../helpers/sandbox.js';
+import type { FirewallNetwork, PortForward } from '../../../../firewall/firewall.js';
+import type { NftRunner } from '../../../../firewall/nftables/nft.js';
+import type { NftBatch } from '../../../../firewall/nftables/nft-json.js';
+import { REPO } from '../../../helpers/sandbox.js';
 
 export const podman: FirewallNetwork = {
   networkId: '2f259bab93aaaaa2aff0a7a3b5ed6ef7d2a0d9a3bd2bf0e3be6c1a02f8b3ffc0',

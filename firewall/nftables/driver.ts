@@ -1,17 +1,17 @@
 // The nftables driver: renders element changes (elements.ts) on top of the
 // static table (rules.ts) and applies each change as one transaction (nft.ts).
-// State files (state.ts, root only) record what was added, so teardown and
+// State files (../state.ts, root only) record what was added, so teardown and
 // firewall-reload never need to list the ruleset.
-import { errorMessage } from '../src/lib/errors.js';
-import { createLog } from '../src/lib/log.js';
-import type { FirewallContext, FirewallDriver, FirewallNetwork, PortForward } from './firewall.js';
+import { errorMessage } from '../../src/lib/errors.js';
+import { createLog } from '../../src/lib/log.js';
+import type { FirewallContext, FirewallDriver, FirewallNetwork, PortForward } from '../firewall.js';
 import { dedupe, describeKey, elementCmds, elementId, networkElements, portElements, removeCmds, type Element } from './elements.js';
 import { deleteRule, describeChain, findDropChains, insertAccept, mapElements, ourRuleHandles } from './foreign.js';
 import { FAMILY, TABLE, USER_CHAIN } from './layout.js';
 import { batch, table, type NftCmd } from './nft-json.js';
 import { NftError, nftRunner, type NftRunner } from './nft.js';
 import { ensureSets, flushSets, skeleton } from './rules.js';
-import { FirewallState } from './state.js';
+import { FirewallState } from '../state.js';
 
 const log = createLog('firewall');
 

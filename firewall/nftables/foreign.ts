@@ -6,7 +6,7 @@
 // ACCEPT_MARK), and nothing else. Parsing of `nft -j list` output lives here.
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
-import '../schemas/zod-locale.js';
+import '../../schemas/zod-locale.js';
 import { ACCEPT_MARK, FOREIGN_COMMENT, TABLE, FAMILY } from './layout.js';
 import { counter, accept, hasMark, type NftCmd } from './nft-json.js';
 

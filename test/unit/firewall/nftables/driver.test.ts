@@ -4,10 +4,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { NftablesDriver } from '../../../firewall/nftables.js';
-import { FirewallState } from '../../../firewall/state.js';
-import { FOREIGN_COMMENT } from '../../../firewall/layout.js';
-import { NftError } from '../../../firewall/nft.js';
+import { NftablesDriver } from '../../../../firewall/nftables/driver.js';
+import { FirewallState } from '../../../../firewall/state.js';
+import { FOREIGN_COMMENT } from '../../../../firewall/nftables/layout.js';
+import { NftError } from '../../../../firewall/nftables/nft.js';
 import { CID, FakeNft, assertGolden, internal, other, podman, tempConfig, webPorts } from './fixtures.js';
 
 function setup(rootless = false) {
