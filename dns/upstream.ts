@@ -50,6 +50,8 @@ interface Pool {
   pending: Map<number, Pending>;
   /** packets waiting for the socket to be connected (only right after it was created) */
   queue: Buffer[] | undefined;
+  /** connecting failed: nothing can be sent through this socket */
+  failed?: boolean;
 }
 
 const MAX_SENDS = 4;
@@ -151,7 +153,16 @@ export class Forwarder {
       /* an unreachable upstream (ICMP errors arrive on connected sockets): the sweep moves on */
     });
     // connected: the kernel keeps the route (cheaper sends) and drops datagrams from anyone else
-    socket.connect(this.port, server, () => {
+    socket.connect(this.port, server, (err?: Error) => {
+      if (err) {
+        // no route to this upstream (ENETUNREACH...): the socket is not connected and can send nothing.
+        // Its queries wait for the next upstream or the deadline (SERVFAIL); the next query tries a fresh socket.
+        pool.queue = undefined;
+        pool.failed = true;
+        if (this.sockets.get(server) === pool) this.sockets.delete(server);
+        socket.close();
+        return;
+      }
       try {
         // replies arrive in bursts under load; dropping them here would cost a retransmit each
         socket.setRecvBufferSize(4 * 1024 * 1024);
@@ -179,6 +190,7 @@ export class Forwarder {
     p.asked |= 1 << i;
     p.nextAt = now + this.staggerMs;
     const pool = p.pools[i]!;
+    if (pool.failed) return;
     if (pool.queue) pool.queue.push(p.packet);
     else pool.socket.send(p.packet);
   }

@@ -111,6 +111,18 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     assert.equal(lab.status(GW1, C2, 'example.org'), 'SERVFAIL');
   });
 
+  test('an upstream without a route: SERVFAIL, and the server keeps serving', async () => {
+    // connect() of the upstream socket fails at once (ENETUNREACH); it used to throw out of its callback and end the daemon
+    lab.write('net2', NET2.replace(' 10.250.0.2\n', ' 203.0.113.7\n'));
+    await lab.reload();
+    assert.equal(lab.status(GW2, C3, 'noroute.example'), 'SERVFAIL');
+    assert.equal(lab.status(GW2, C3, 'noroute2.example'), 'SERVFAIL');
+    assert.ok(lab.alive(), 'daemon alive');
+    assert.deepEqual(lab.short(GW2, C3, 'c3'), [C3]);
+    lab.write('net2', NET2);
+    await lab.reload();
+  });
+
   test('cache: positive and negative answers are not asked upstream twice', () => {
     const count = (): number => Number(lab.short('10.250.0.2', C3, 'count.stub', 'TXT')[0]?.replaceAll('"', ''));
     const before = count();
