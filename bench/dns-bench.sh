@@ -4,9 +4,13 @@
 # queries sent from a container address. Prints qps, average latency, p99 at a
 # fixed rate, and the ratio skiff/aardvark per query kind; then queries lost
 # while the server is SIGHUP-ed under load, and idle memory with 1,000 containers.
+# Then reload latency: a container line appended + SIGHUP until the new name
+# resolves (bench/dns-reload.mjs), interleaved, median of RELOADS rounds each.
 # Usage (root): bash bench/dns-bench.sh [seconds-per-run]
 # Env: SKIFF_DIST_DIR (default dist), AARDVARK (default /usr/lib/podman/aardvark-dns), ROUNDS (default 3),
-#      RATE (fixed qps for the p99 runs, default 10000), KINDS (subset of: a aaaa suffix ptr fwd fwd-unique)
+#      RATE (fixed qps for the p99 runs, default 10000), KINDS (subset of: a aaaa suffix ptr fwd fwd-unique),
+#      P99_RATES (A queries: p99 at each of these fixed rates, interleaved ROUNDS times, default "10000 45000"),
+#      RELOADS (reload-latency rounds per server, default 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "needs root: it creates network namespaces" >&2; exit 1; fi
@@ -114,7 +118,7 @@ fixed() {
       '{v[NR]=$1} END {printf "%s %.1f", (NR ? sprintf("%.3f", v[int(NR*0.99)]) : "n/a"), (n > 0 ? t / hz * 1e6 / n : 0)}'
 }
 
-declare -A R
+declare -A R RLM RLP
 kinds=${KINDS:-"a aaaa suffix ptr fwd fwd-unique"}
 ROUNDS=${ROUNDS:-3}
 start_server aardvark
@@ -155,6 +159,40 @@ for k in $kinds reload; do
 done
 echo "(qps/lost/avg: best of $ROUNDS interleaved saturating dnsperf runs, 8 clients x 500 outstanding; lost = no answer within 2 s."
 echo " p99 and cpu/q (server CPU time per answered query): at a fixed $RATE qps. reload = A queries while SIGHUP every 100 ms)"
+
+# p99 of A queries at fixed rates, interleaved rounds; the median round per server is reported
+start_server aardvark
+start_server skiff
+for rate in ${P99_RATES:-10000 45000}; do
+  declare -A P=()
+  for round in $(seq "$ROUNDS"); do
+    for server in aardvark skiff; do
+      read -r p c <<<"$(RATE=$rate fixed a $server)"
+      P[$server]="${P[$server]:-} $p"
+    done
+  done
+  med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+  ap=$(med "${P[aardvark]}") sp=$(med "${P[skiff]}")
+  printf 'A p99 at %6s qps: aardvark %s ms, skiff %s ms, ratio %s (rounds: aardvark%s / skiff%s)\n' "$rate" "$ap" "$sp" \
+    "$(awk -v s="$sp" -v a="$ap" 'BEGIN { printf "%.2fx", s / a }')" "${P[aardvark]}" "${P[skiff]}"
+done
+
+# reload latency: append + SIGHUP until the name resolves; servers alternate in blocks of 5
+declare -A RL=()
+rl_rounds=${RELOADS:-30}
+for block in $(seq $(( (rl_rounds + 4) / 5 ))); do
+  for server in aardvark skiff; do
+    out=$(in_ns node bench/dns-reload.mjs "$dir/bench" "${PID[$server]}" $GW "${PORT[$server]}" $SRC 5 "$server$block" raw)
+    RL[$server]="${RL[$server]:-} $out"
+  done
+done
+stop_servers
+for server in aardvark skiff; do
+  read -r RLM[$server] RLP[$server] <<<"$(tr ' ' '\n' <<<"${RL[$server]}" | grep . | sort -n | awk '{v[NR]=$1} END {printf "%s %s", v[int((NR+1)/2)], v[int(NR*0.9)]}')"
+done
+printf 'reload (append + SIGHUP until resolved, %s rounds): aardvark median %s ms p90 %s ms, skiff median %s ms p90 %s ms, ratio %s\n' "$rl_rounds" \
+  "${RLM[aardvark]}" "${RLP[aardvark]}" "${RLM[skiff]}" "${RLP[skiff]}" "$(awk -v s="${RLM[skiff]}" -v a="${RLM[aardvark]}" 'BEGIN { printf "%.2fx", s / a }')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 
 # idle memory with 1,000 containers
 write_config 1000
