@@ -9,6 +9,7 @@ import { SkiffError, errorMessage } from '../src/lib/errors.js';
 import { withLock } from '../src/lib/lock.js';
 import { createLog } from '../src/lib/log.js';
 import { Firewalld, systemBusAddress, withFirewalld } from './firewalld.js';
+import { createFirewallDriver, isFirewallDriverName } from './select.js';
 import { FirewallState } from './state.js';
 
 const log = createLog('firewall');
@@ -28,12 +29,12 @@ export async function firewallReload(configDir: string, fw?: Firewalld): Promise
     log.info(`firewall reload: nothing to do (driver ${driver ?? 'not recorded'})`);
     return;
   }
-  if (driver !== 'nftables') {
+  if (!isFirewallDriverName(driver)) {
     log.warn(`firewall reload: state was written by driver "${driver}", which skiff does not support; nothing re-applied`);
     return;
   }
-  const { createNftablesDriver } = await import('./nftables/driver.js');
-  await withLock(join(configDir, 'skiff.lock'), () => createNftablesDriver({ configDir, rootless: false }).reload());
+  const replay = await createFirewallDriver(driver, { configDir, rootless: false });
+  await withLock(join(configDir, 'skiff.lock'), () => replay.reload());
   const subnets = state.loadNetworks().flatMap((n) => n.subnets);
   if (subnets.length === 0) return;
   if (fw) {

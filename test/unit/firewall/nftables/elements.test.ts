@@ -1,4 +1,4 @@
-// Pure element rendering, state-file parsing, foreign-chain detection and driver selection.
+// Pure element rendering, state-file parsing and foreign-chain detection (driver selection: ../select.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dedupe, describeKey, networkElements, portElements, removeCmds } from '../../../../firewall/nftables/elements.js';
@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { classifyNftError, nftErrorText, nftRunner } from '../../../../firewall/nftables/nft.js';
 import { batch, table } from '../../../../firewall/nftables/nft-json.js';
 import { staticRules } from '../../../../firewall/nftables/rules.js';
-import { parseFirewallDriverName, selectFirewallDriver } from '../../../../firewall/select.js';
 import { networkFileSchema, parseStateFile, portsFileName, serializeNetwork } from '../../../../schemas/firewall-state.js';
 import { FOREIGN_COMMENT } from '../../../../firewall/nftables/layout.js';
 import { podman, webPorts } from './fixtures.js';
@@ -155,7 +154,7 @@ describe('foreign chains', () => {
   });
 });
 
-describe('state files and selection', () => {
+describe('state files', () => {
   it('round-trips a network and reports the bad field with the path', () => {
     assert.deepEqual(parseStateFile(networkFileSchema, serializeNetwork(podman), 'x'), podman);
     assert.throws(() => parseStateFile(networkFileSchema, '{"version":1,"kind":"network","data":{}}', '/s/n.json'), /^Error: \/s\/n\.json: data\.networkId: /);
@@ -163,12 +162,6 @@ describe('state files and selection', () => {
   });
   it('file names cannot escape the directory', () => {
     assert.equal(portsFileName('../x', 'a/b'), '.._x_a_b.json');
-  });
-  it('selects none without loading nftables, nftables lazily, refuses firewalld', async () => {
-    assert.equal((await selectFirewallDriver('none', { configDir: '/nonexistent', rootless: true })).name, 'none');
-    assert.equal((await selectFirewallDriver('nftables', { configDir: '/nonexistent', rootless: true })).name, 'nftables');
-    assert.throws(() => parseFirewallDriverName('firewalld'), /"firewalld" is not supported/);
-    assert.equal(parseFirewallDriverName('NFTABLES'), 'nftables');
   });
 });
 
