@@ -136,8 +136,13 @@ describe('DNS server lifecycle under setup/teardown', { skip: needRoot }, () => 
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     assert.equal(exited(pid), false, 'server still runs for life0');
     assert.deepEqual(readdirSync(dnsDir).sort(), ['aardvark.pid', 'life0']);
+    // lc3 (same network, torn down) is no longer local: it is forwarded to an upstream
+    // this namespace has no route to, which once killed the server (issue 12)
+    const gone = ctrs[0]!.ctr.run('dig', ['+time=3', '+tries=1', '@10.84.0.1', 'lc3']);
+    assert.match(gone.stdout, /status: (SERVFAIL|NXDOMAIN)/);
     const dig = ctrs[0]!.ctr.run('dig', ['+short', '+time=2', '+tries=2', '@10.84.0.1', 'lc0']);
     assert.equal(dig.stdout.trim(), '10.84.0.10');
+    assert.equal(exited(pid), false, 'the same server still runs');
     host.teardown(ctrs[0]!.ctr, ctrs[0]!.input);
     assert.ok((await waitExited(pid, 1000)) !== undefined, 'server exits with the last network');
     assertNoDnsState();
