@@ -2,7 +2,7 @@
 // codes and how errors are printed: one `{"error": "..."}` line on stdout.
 import { Command, CommanderError, Option } from 'commander';
 import { errorDetails, errorMessage, SkiffError } from '../lib/errors.js';
-import { createLog, setLogFormat } from '../lib/log.js';
+import { createLog, resetLogState, setLogFormat } from '../lib/log.js';
 import { buildContext, requireConfigDir, type Context, type GlobalFlags } from '../core/context.js';
 import { processIo, type Io } from './io.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../lib/version.js';
@@ -158,6 +158,10 @@ usage errors exit 2. Logs go to stderr only.`,
 
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // skiffd calls run() many times on one instance of this bundle: the little
+  // module state that depends on the caller is reset here (log levels are read
+  // per line, see lib/log.ts; schemas, bindings and code stay warm)
+  resetLogState();
   // stderr carries netavark's log lines: Podman shows them to the user as netavark's
   setLogFormat('netavark');
   const program = buildProgram(io, env, calledAsNetavark(process.argv[1], env));

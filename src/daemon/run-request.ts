@@ -36,7 +36,7 @@ export async function runRequest(cli: CliBundle, stdio: Stdio, req: RunRequest, 
   }
   let instance;
   try {
-    instance = cli.fresh();
+    instance = cli.instance();
   } catch (e) {
     process.chdir(home);
     fds.forEach(closeFd);
@@ -51,7 +51,8 @@ export async function runRequest(cli: CliBundle, stdio: Stdio, req: RunRequest, 
     started();
     return await instance.run(req.args);
   } catch (e) {
-    // run() never throws; if it does, answer like the CLI would
+    // run() never throws; if it does, answer like the CLI would, and take no chances with that instance's state
+    cli.discard();
     process.stdout.write(JSON.stringify({ error: errorMessage(e) }) + '\n');
     return 1;
   } finally {

@@ -80,6 +80,25 @@ export interface Log {
 let pinoLogger: Logger | undefined;
 
 /**
+ * Forgets the pino logger, so that the next logged line creates one with the
+ * level and name of that moment, as in a fresh process. skiffd keeps one CLI
+ * instance for many requests and calls this (through the CLI's run()) before
+ * each; in a fresh process it changes nothing.
+ */
+export function resetLogState(): void {
+  pinoLogger = undefined;
+}
+
+/** levelFromEnv for the current environment; parsed again only when SKIFF_LOG or RUST_LOG change. */
+let levelMemo: { skiff: string | undefined; rust: string | undefined; level: Level } | undefined;
+function currentLevel(): Level {
+  const skiff = process.env.SKIFF_LOG;
+  const rust = process.env.RUST_LOG;
+  if (levelMemo === undefined || levelMemo.skiff !== skiff || levelMemo.rust !== rust) levelMemo = { skiff, rust, level: levelFromEnv() };
+  return levelMemo.level;
+}
+
+/**
  * pino stays outside the bundle and is required on the first line actually
  * logged: a quiet, successful `skiff setup` (the common case) never loads it.
  */
@@ -106,10 +125,17 @@ function safeJson(v: unknown): string {
   }
 }
 
-export function createLog(name: string, level: Level = levelFromEnv()): Log {
+/**
+ * A logger for `name`. Without `fixed`, its level follows SKIFF_LOG/RUST_LOG
+ * as they are when a line is logged: module-level loggers (`const log =
+ * createLog(…)`) are created once, but skiffd runs many requests, each with
+ * its caller's environment, through the same modules.
+ */
+export function createLog(name: string, fixed?: Level): Log {
   const target = targetOf(name);
+  const level = (): Level => fixed ?? currentLevel();
   const emit = (lvl: Exclude<Level, 'silent' | 'fatal'>): LogFn => (msg, fields) => {
-    if (RANK[lvl] < RANK[level]) return;
+    if (RANK[lvl] < RANK[level()]) return;
     if (formatFromEnv() === 'netavark') {
       try {
         writeSync(2, netavarkLine(lvl, target, msg, fields));
@@ -118,13 +144,15 @@ export function createLog(name: string, level: Level = levelFromEnv()): Log {
       }
       return;
     }
-    pinoLogger ??= loadPino(level, name);
+    pinoLogger ??= loadPino(level(), name);
     if (fields) pinoLogger[lvl](fields, msg);
     else pinoLogger[lvl](msg);
   };
   return {
-    level,
-    enabled: (l) => RANK[l] >= RANK[level],
+    get level() {
+      return level();
+    },
+    enabled: (l) => RANK[l] >= RANK[level()],
     trace: emit('trace'),
     debug: emit('debug'),
     info: emit('info'),
