@@ -46,7 +46,8 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
     process.exit(1);
   }
   for (const err of first.errors) log.error(`skipping config file ${err}`);
-  const bindErrors = await server.apply(new Backend(first.configs));
+  let current = new Backend(first.configs);
+  const bindErrors = await server.apply(current);
   if (bindErrors.length > 0) {
     server.close();
     await reportReady({ ok: false, error: bindErrors.join('\n') });
@@ -92,16 +93,18 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
           continue;
         }
         for (const err of loaded.errors) log.error(`reload: config file ${err}`);
-        const backend = new Backend(loaded.configs);
+        const t0 = performance.now();
+        const backend = new Backend(loaded.configs, current);
         if (backend.bindIps().length === 0 && loaded.errors.length === 0) {
           // a SIGHUP that came in meanwhile may announce a new network: look again first
           if (again) continue;
           log.info('no networks left, exiting');
           shutdown(0);
         }
+        current = backend;
         for (const err of await server.apply(backend)) log.error(`reload: ${err}`);
         writeFileAtomic(loadedPath, serializeLoaded(process.pid, loaded.digest));
-        log.debug('reloaded', { listeners: server.listening.length });
+        log.debug('reloaded', { listeners: server.listening.length, backendMs: +(performance.now() - t0).toFixed(2) });
       } while (again);
     } catch (e) {
       // keep serving what we have; the next SIGHUP tries again

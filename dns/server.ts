@@ -94,8 +94,10 @@ export class DnsServer {
    */
   async apply(backend: Backend): Promise<string[]> {
     this.backend = backend;
-    this.sources.refresh();
     const want = new Set(backend.bindIps());
+    // the namespace's own addresses change with the networks served (a gateway per network):
+    // re-read them (a netlink dump) only then; allows() still looks again for an unknown source
+    if (want.size !== this.listeners.size || [...want].some((ip) => !this.listeners.has(ip))) this.sources.refresh();
     const errors: string[] = [];
     for (const [ip, l] of this.listeners) {
       if (!want.has(ip)) {
