@@ -1,21 +1,17 @@
 // CHECK: is the attachment still what prevResult says? The container
 // interface (MAC, addresses), the routes, the host veth on its bridge, and
-// the firewall: the bridge in the `bridges` set and the container's port
-// forwards in the DNAT maps. The first difference is the error.
+// the firewall elements (check-firewall.ts). The first difference is the error.
 import { errorMessage } from '../lib/errors.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns } from '../netlink/netns.js';
 import type { Netlink } from '../netlink/netlink.js';
-import { FirewallState } from '../../firewall/state.js';
-import { portElements, elementId } from '../../firewall/nftables/elements.js';
-import { mapElements } from '../../firewall/nftables/foreign.js';
-import { nftRunner } from '../../firewall/nftables/nft.js';
-import { FAMILY, TABLE } from '../../firewall/nftables/layout.js';
 import { CniCode, CniError } from './errors.js';
 import { ipamCall } from './delegate.js';
 import type { Result } from './result.js';
-import { hostVethName, networkId } from './translate.js';
+import { hostVethName } from './translate.js';
 import { ipamCallOf, type CniRuntime } from './runtime.js';
+import { checkFirewall } from './check-firewall.js';
+import { dnsContextOf } from './dns.js';
 
 const fail = (msg: string): CniError => new CniError(CniCode.SetupFailed, msg);
 
@@ -32,19 +28,23 @@ export async function cmdCheck(rt: CniRuntime): Promise<void> {
   }
   const host = await openNetlink();
   let ctr: Netlink | undefined;
+  let ifIndex: number;
   try {
     ctr = await openNetlinkIn(ns);
-    await checkContainer(ctr, prev, env.ifName, env.netns);
+    ifIndex = await checkContainer(ctr, prev, env.ifName, env.netns);
     await checkHost(host, conf.bridge, hostVethName(env.containerId, env.ifName, conf.name));
   } finally {
     host.close();
     ctr?.close();
     ns.close();
   }
-  if (!(rt.procEnv.SKIFF_FW ?? rt.procEnv.NETAVARK_FW ?? '').toLowerCase().includes('none')) await checkFirewall(rt);
+  if (!(rt.procEnv.SKIFF_FW ?? rt.procEnv.NETAVARK_FW ?? '').toLowerCase().includes('none')) {
+    await checkFirewall(rt, prev, ifIndex, dnsContextOf(rt.stateDir, rt.procEnv).dnsPort);
+  }
 }
 
-async function checkContainer(ctr: Netlink, prev: Result, ifName: string, netns: string): Promise<void> {
+/** Returns the index of the container interface in prevResult's interfaces. */
+async function checkContainer(ctr: Netlink, prev: Result, ifName: string, netns: string): Promise<number> {
   const index = prev.interfaces.findIndex((i) => i.name === ifName && (i.sandbox === undefined || i.sandbox === netns));
   if (index < 0) throw fail(`prevResult has no interface ${ifName} in ${netns}`);
   const want = prev.interfaces[index]!;
@@ -62,6 +62,7 @@ async function checkContainer(ctr: Netlink, prev: Result, ifName: string, netns:
     const ok = routes.some((x) => x.destination === r.dst && (r.gw === undefined || x.gateway === r.gw));
     if (!ok) throw fail(`the container has no route to ${r.dst}${r.gw ? ` via ${r.gw}` : ''}`);
   }
+  return index;
 }
 
 async function checkHost(host: Netlink, bridge: string, hostVeth: string): Promise<void> {
@@ -70,22 +71,4 @@ async function checkHost(host: Netlink, bridge: string, hostVeth: string): Promi
   const veth = await host.getLink(hostVeth);
   if (!veth) throw fail(`host interface ${hostVeth} is missing`);
   if (veth.master !== br.index) throw fail(`host interface ${hostVeth} is not attached to bridge ${bridge}`);
-}
-
-async function checkFirewall(rt: CniRuntime): Promise<void> {
-  const nft = nftRunner();
-  const { conf, env } = rt;
-  const bridges = JSON.stringify((await nft.list(['set', FAMILY, TABLE, 'bridges'])) ?? {});
-  if (!bridges.includes(JSON.stringify(conf.bridge))) throw fail(`bridge ${conf.bridge} is not in the firewall (set ${FAMILY} ${TABLE} bridges)`);
-  const saved = new FirewallState(rt.stateDir).loadPorts(networkId(conf.name), env.containerId);
-  if (!saved) return;
-  const els = portElements(saved);
-  for (const set of new Set(els.map((e) => e.set))) {
-    const present = mapElements(await nft.list(['map', FAMILY, TABLE, set]));
-    for (const e of els.filter((x) => x.set === set)) {
-      if (present.get(JSON.stringify(e.key)) !== JSON.stringify(e.value)) {
-        throw fail(`port forward ${elementId(e)} is missing from the firewall`);
-      }
-    }
-  }
 }

@@ -92,6 +92,20 @@ describe('skiff-cni', { skip }, () => {
     c.sh('ip', ['route', 'replace', 'default', 'via', '10.22.0.1']);
     assert.equal(check().code, 0);
 
+    // masquerade (ipMasq): the spec's error object, code 100, naming the element
+    node.nft(['delete', 'element', 'inet', 'skiff', 'masq4', '{ 10.22.0.0/24 }']);
+    r = check();
+    assert.equal(r.code, 1);
+    assert.deepEqual(Object.keys(r.json), ['cniVersion', 'code', 'msg']);
+    assert.equal(r.json.code, 100);
+    assert.equal(r.json.msg, 'masquerade (ipMasq) of 10.22.0.0/24 is not in the firewall (set inet skiff masq4)');
+    node.nft(['add', 'element', 'inet', 'skiff', 'masq4', '{ 10.22.0.0/24 }']);
+    // the no-NAT pair of the network itself
+    node.nft(['delete', 'element', 'inet', 'skiff', 'same4', '{ 10.22.0.0/24 . 10.22.0.0/24 }']);
+    assert.equal(check().json.msg, 'no-NAT destination 10.22.0.0/24 for 10.22.0.0/24 is not in the firewall (set inet skiff same4)');
+    node.nft(['add', 'element', 'inet', 'skiff', 'same4', '{ 10.22.0.0/24 . 10.22.0.0/24 }']);
+    assert.equal(check().code, 0);
+
     node.nft(['delete', 'element', 'inet', 'skiff', 'dnat_any_addr4', '{ tcp . 8081 }']);
     r = check();
     assert.match(r.json.msg, /port forward dnat_any_addr4.* is missing from the firewall/);
@@ -257,6 +271,27 @@ describe('skiff-cni', { skip }, () => {
     assert.equal(node.nftElements('masq4', 'set')?.includes('10.244.1.0/24'), false);
     assert.match(node.nftElements('same4', 'set') ?? '', /10\.244\.1\.0\/24 \. 10\.244\.0\.0\/16/);
     assert.equal(c.ipJson<{ mtu: number }[]>(['link', 'show', 'eth0'])[0]!.mtu, 1450);
+    // CHECK exists from 0.4.0 on (host-local refuses it for 0.3.1 configs)
+    const check = () => node.exec('CHECK', { ...fl, cniVersion: '0.4.0', prevResult: res }, a);
+    assert.equal(check().code, 0, check().stdout);
+    // the clusterCIDR (no-NAT) element removed: CHECK fails with the spec's error
+    node.nft(['delete', 'element', 'inet', 'skiff', 'same4', '{ 10.244.1.0/24 . 10.244.0.0/16 }']);
+    let r = check();
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.json, {
+      cniVersion: '0.4.0',
+      code: 100,
+      msg: 'no-NAT destination 10.244.0.0/16 for 10.244.1.0/24 (clusterCIDR) is not in the firewall (set inet skiff same4)',
+    });
+    node.nft(['add', 'element', 'inet', 'skiff', 'same4', '{ 10.244.1.0/24 . 10.244.0.0/16 }']);
+    assert.equal(check().code, 0);
+    // masquerade that ipMasq: false did not ask for
+    node.nft(['add', 'element', 'inet', 'skiff', 'masq4', '{ 10.244.1.0/24 }']);
+    r = check();
+    assert.equal(r.json.code, 100);
+    assert.equal(r.json.msg, 'subnet 10.244.1.0/24 is masqueraded though ipMasq is false (set inet skiff masq4)');
+    node.nft(['delete', 'element', 'inet', 'skiff', 'masq4', '{ 10.244.1.0/24 }']);
+    assert.equal(check().code, 0);
     node.ok('DEL', fl, a);
   });
 });
