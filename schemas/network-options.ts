@@ -153,7 +153,8 @@ export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
   } catch (e) {
     return { ok: false, error: `JSON Decoding error: ${(e as Error).message}` };
   }
-  const r = networkOptionsSchema.safeParse(json);
+  // reportInput: the issues keep the value, so only an absent field reads "missing field"
+  const r = networkOptionsSchema.safeParse(json, { reportInput: true });
   if (!r.success) return { ok: false, error: formatZodError(r.error) };
   const raw = r.data;
   const warnings: string[] = [];

@@ -66,7 +66,9 @@ const bad: [string, unknown, RegExp][] = [
   ['blackhole route with gateway', mutate((o) => (o.network_info.mynet.routes = [{ destination: '10.10.0.0/16', gateway: '10.77.0.1', route_type: 'blackhole' }])), /a blackhole route cannot have a gateway/],
   ['bad port', mutate((o) => (o.port_mappings[0].host_port = 70000)), /port_mappings\[0\]\.host_port/],
   ['networks empty', mutate((o) => (o.networks = {})), /at least one network/],
-  ['wrong type', mutate((o) => (o.network_info.mynet.internal = 'yes')), /network_info\.mynet\.internal/],
+  ['wrong type', mutate((o) => (o.network_info.mynet.internal = 'yes')), /^network_info\.mynet\.internal: Invalid input: expected boolean, received string$/],
+  ['wrong type, not missing', mutate((o) => (o.container_id = 5)), /^container_id: Invalid input: expected string, received number$/],
+  ['null, not missing', mutate((o) => (o.container_name = null)), /^container_name: Invalid input: expected string, received null$/],
 ];
 for (const [name, input, re] of bad) {
   test(`rejects ${name} with an error naming the field`, () => {
