@@ -5,6 +5,7 @@
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
 import './zod-locale.js';
+import { checkValue, parseJson, type Parsed } from './parse.js';
 
 const stringMap = z.nullish(z.record(z.string(), z.string()));
 
@@ -65,38 +66,12 @@ export const createInputSchema = z.object({
 export type CreateNetworkInput = z.infer<typeof createNetworkSchema>;
 export type CreateInputRaw = z.infer<typeof createInputSchema>;
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
-  return out;
-}
-
-function formatIssue(err: { issues: readonly z.core.$ZodIssue[] }): string {
-  const issue = err.issues[0]!;
-  const where = formatPath(issue.path);
-  // zod does not keep the input on issues by default; its text says "received undefined"
-  const msg = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'missing field' : issue.message;
-  return where ? `${where}: ${msg}` : msg;
-}
-
 /** JSON text → shape-checked input; errors name the field, e.g. `network.subnets[0].subnet: expected string`. */
-export function parseCreateInput(text: string): ParseResult<CreateInputRaw> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, error: `JSON Decoding error: ${(e as Error).message}` };
-  }
-  const r = createInputSchema.safeParse(json);
-  if (r.success) return { ok: true, value: r.data };
-  return { ok: false, error: formatIssue(r.error) };
+export function parseCreateInput(text: string): Parsed<CreateInputRaw> {
+  return parseJson(createInputSchema, text);
 }
 
 /** The plugin `create` answer: a whole Network, shape-checked the same way. */
-export function parsePluginNetwork(json: unknown): ParseResult<CreateNetworkInput> {
-  const r = createNetworkSchema.safeParse(json);
-  if (r.success) return { ok: true, value: r.data };
-  return { ok: false, error: formatIssue(r.error) };
+export function parsePluginNetwork(json: unknown): Parsed<CreateNetworkInput> {
+  return checkValue(createNetworkSchema, json);
 }

@@ -5,6 +5,7 @@
 // zod/mini: the full zod build costs ~40 ms of start-up on every `skiff setup`.
 import * as z from 'zod/mini';
 import './zod-locale.js';
+import { parseJson } from './parse.js';
 import { portMappingSchema, type PortMapping } from './port-mapping.js';
 import { parseCidr, parseIp, parseMac, cidrContains, cidrsOverlap, type Cidr } from './ip.js';
 
@@ -101,27 +102,6 @@ export interface NetworkOptions {
  */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string; netavark?: string };
 
-/** Renders a zod path like `network_info.mynet.subnets[0].gateway`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out;
-}
-
-export function formatZodError(err: { issues: readonly z.core.$ZodIssue[] }): string {
-  return err.issues
-    .slice(0, 5)
-    .map((i) => {
-      const where = formatPath(i.path);
-      const msg = i.code === 'invalid_type' && i.input === undefined ? 'missing field' : i.message;
-      return where ? `${where}: ${msg}` : msg;
-    })
-    .join('; ');
-}
-
 // Names reach file names (<config>/aardvark-dns/<network>) and the DNS
 // server's config lines (columns split on spaces, lists on commas, one line
 // per container). What would break out of them is refused, not escaped:
@@ -147,16 +127,9 @@ function badNetworkName(name: string, path: string): string | undefined {
 
 /** Parses and validates the JSON text; every error names the field and what is wrong with it. */
 export function parseNetworkOptions(text: string): ParseResult<NetworkOptions> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, error: `JSON Decoding error: ${(e as Error).message}` };
-  }
-  // reportInput: the issues keep the value, so only an absent field reads "missing field"
-  const r = networkOptionsSchema.safeParse(json, { reportInput: true });
-  if (!r.success) return { ok: false, error: formatZodError(r.error) };
-  const raw = r.data;
+  const r = parseJson(networkOptionsSchema, text, 5);
+  if (!r.ok) return r;
+  const raw = r.value;
   const warnings: string[] = [];
   const idErr = badToken(raw.container_id, 'container_id', ID_BAD, 'a space, comma, slash or control character');
   if (idErr) return { ok: false, error: idErr };
