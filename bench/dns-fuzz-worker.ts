@@ -102,6 +102,12 @@ const out = (r: Record<string, unknown>): void => {
 async function valid(): Promise<void> {
   const s = createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, job.src, r));
+  try {
+    // replies come in bursts while we are descheduled: queue them in the kernel (capped by rmem_max)
+    s.setRecvBufferSize(8 << 20);
+  } catch {
+    /* the default */
+  }
   const pending = new Map<number, number>();
   let sent = 0;
   let answered = 0;
@@ -117,24 +123,44 @@ async function valid(): Promise<void> {
     if (rcode === 0 && an >= 1 && ip.every((x, i) => x === expect[i])) answered++;
     else wrong++;
   });
+  const template = query(0, job.name ?? 'web');
   let id = 0;
-  const perTick = Math.max(1, Math.round((job.rate ?? 500) / 100));
-  const tick = setInterval(() => {
-    const now = Date.now();
-    for (const [k, t] of pending) if (now - t > 2000) (pending.delete(k), lost++);
-    if (now >= deadline) return;
-    for (let i = 0; i < perTick; i++) {
-      id = (id + 1) & 0xffff;
-      if (pending.has(id)) (pending.delete(id), lost++);
-      pending.set(id, now);
-      s.send(query(id, job.name ?? 'web'), PORT, job.server);
-      sent++;
-    }
-  }, 10);
-  await new Promise((r) => setTimeout(r, job.seconds * 1000 + 2100));
-  clearInterval(tick);
+  const rate = job.rate ?? 500;
+  const t0 = Date.now();
+  let stopAt = deadline;
+  // SIGUSR2: the phase this stream accompanies is over
+  process.on('SIGUSR2', () => (stopAt = Math.min(stopAt, Date.now())));
+  let lastSweep = t0;
+  await new Promise<void>((done) => {
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (now - lastSweep >= 100) {
+        lastSweep = now;
+        for (const [k, t] of pending) if (now - t > 2000) (pending.delete(k), lost++);
+      }
+      if (now >= stopAt) {
+        clearInterval(tick);
+        done();
+        return;
+      }
+      // catch up to rate x elapsed: a late timer (busy host) sends more, not fewer
+      const due = Math.min(Math.floor(((now - t0) * rate) / 1000) - sent, Math.max(64, rate / 20));
+      for (let i = 0; i < due; i++) {
+        id = (id + 1) & 0xffff;
+        if (pending.has(id)) (pending.delete(id), lost++);
+        pending.set(id, now);
+        const q = Buffer.from(template);
+        q[0] = id >> 8;
+        q[1] = id & 0xff;
+        s.send(q, PORT, job.server);
+        sent++;
+      }
+    }, 5);
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 2100));
   lost += pending.size;
-  out({ sent, answered, wrong, lost });
+  out({ sent, answered, wrong, lost, seconds: +seconds.toFixed(1), qps: Math.round(sent / seconds) });
 }
 
 async function fuzzUdp(): Promise<void> {
@@ -142,13 +168,29 @@ async function fuzzUdp(): Promise<void> {
   await new Promise<void>((r) => s.bind(0, job.src, r));
   s.on('message', () => undefined);
   s.on('error', () => undefined);
+  // crypto-random generation costs more than the server's handling: draw a pool once,
+  // then send copies with one more byte changed at random (every datagram still differs)
+  const pool = Array.from({ length: 8192 }, () => garbage());
   let sent = 0;
   const max = job.count ?? 1e9;
-  while (sent < max && Date.now() < deadline) {
-    const batch: Promise<void>[] = [];
-    for (let i = 0; i < 64 && sent < max; i++, sent++) batch.push(new Promise((r) => s.send(garbage(), PORT, job.server, () => r())));
-    await Promise.all(batch);
-  }
+  const rate = job.rate ?? 10000;
+  const t0 = Date.now();
+  await new Promise<void>((done) => {
+    const tick = setInterval(() => {
+      const now = Date.now();
+      if (sent >= max || now >= deadline) {
+        clearInterval(tick);
+        done();
+        return;
+      }
+      const due = Math.min(max - sent, Math.floor(((now - t0) * rate) / 1000) - sent, Math.max(256, rate / 10));
+      for (let i = 0; i < due; i++, sent++) {
+        const b = Buffer.from(pool[sent & 8191]!);
+        if (b.length > 0) b[Math.floor(Math.random() * b.length)] = Math.floor(Math.random() * 256);
+        s.send(b, PORT, job.server);
+      }
+    }, 10);
+  });
   s.close();
   out({ sent });
 }

@@ -14,14 +14,17 @@
 //      wrong answers.
 // Bounded in count and time; only sandbox addresses are ever sent to.
 //
-//   scripts/in-sandbox.sh node build/bench/dns-fuzz.js [--seconds 60] [--packets 1000000]
-//       [--tcp-conns 20000] [--reloads 10000] [--qps 500] [--reload-qps 2000] [--min-answered 0.99] [--json out.json]
+//   scripts/in-sandbox.sh node build/bench/dns-fuzz.js [--seconds 60] [--packets 1000000] [--udp-rate 10000]
+//       [--tcp-conns 20000] [--reloads 10000] [--reload-seconds S] [--qps 500] [--reload-qps 20000]
+//       [--only fuzz|reload] [--min-answered 0.99] [--json out.json]
+// --seconds bounds the fuzz, --reload-seconds (default: --seconds) the reloads; the valid stream
+// of the reload phase stops when the reloads are done.
 //
 // Exit 1 when the server died, the open-resolver check failed, a valid query
 // got a wrong answer, a reload lost a query, or fewer than 99% of the valid
 // queries during the fuzz were answered (--min-answered). Rates are printed, not asserted.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetns, SKIFF_DNS, type Netns } from '../test/helpers/sandbox.js';
@@ -38,7 +41,11 @@ const PACKETS = arg('--packets', '1000000');
 const TCP_CONNS = arg('--tcp-conns', '20000');
 const RELOADS = arg('--reloads', '10000');
 const QPS = arg('--qps', '500');
-const RELOAD_QPS = arg('--reload-qps', '2000');
+const RELOAD_QPS = arg('--reload-qps', '20000');
+const RELOAD_SECONDS = arg('--reload-seconds', String(SECONDS));
+const UDP_RATE = arg('--udp-rate', '10000');
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const MIN_ANSWERED = arg('--min-answered', '0.99');
 const jsonAt = process.argv.indexOf('--json');
 const JSON_OUT = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
@@ -84,10 +91,11 @@ function networkFile(k: number): string {
   return `${header}\nc1 ${CLIENT}  web,client\nc2 ${FUZZER}  fuzzer\n${extra}`;
 }
 
-function spawnIn(ns: Netns, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function spawnIn(ns: Netns, args: string[], onChild?: (c: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn('ip', ['netns', 'exec', ns.name, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(c);
+    onChild?.(c);
     let stdout = '';
     let stderr = '';
     c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -96,8 +104,8 @@ function spawnIn(ns: Netns, args: string[]): Promise<{ code: number | null; stdo
   });
 }
 
-async function worker<T>(mode: string, job: Record<string, unknown>): Promise<T> {
-  const r = await spawnIn(host, [process.execPath, WORKER, mode, JSON.stringify(job)]);
+async function worker<T>(mode: string, job: Record<string, unknown>, onChild?: (c: ChildProcess) => void): Promise<T> {
+  const r = await spawnIn(host, [process.execPath, WORKER, mode, JSON.stringify(job)], onChild);
   if (r.code !== 0) throw new Error(`worker ${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -123,6 +131,33 @@ function alive(pid: number): boolean {
     return !'ZX'.includes(st.charAt(st.lastIndexOf(')') + 2));
   } catch {
     return false;
+  }
+}
+
+/** The server's own view of its memory (SIGUSR1 writes <dir>.stats), kB. */
+async function serverMemory(pid: number): Promise<Record<string, number> | undefined> {
+  try {
+    const before = readOptional(`${dir}.stats`);
+    process.kill(pid, 'SIGUSR1');
+    for (let i = 0; i < 200; i++) {
+      const now = readOptional(`${dir}.stats`);
+      if (now && now !== before) {
+        const m = (JSON.parse(now) as { memory?: Record<string, number> }).memory;
+        return m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1024)]));
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } catch {
+    /* gone */
+  }
+  return undefined;
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
@@ -155,6 +190,21 @@ interface Valid {
   answered: number;
   wrong: number;
   lost: number;
+  seconds: number;
+  qps: number;
+}
+
+const NO_VALID: Valid = { sent: 0, answered: 0, wrong: 0, lost: 0, seconds: 0, qps: 0 };
+
+/** Kernel drop counters of the UDP sockets bound to `port` in the host namespace (/proc/net/udp "drops"). */
+async function udpDrops(port: number): Promise<number> {
+  const r = await spawnIn(host, ['cat', '/proc/net/udp']);
+  let n = 0;
+  for (const line of r.stdout.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 12 && parseInt(f[1]!.split(':')[1]!, 16) === port) n += Number(f[f.length - 1]);
+  }
+  return n;
 }
 
 async function main(): Promise<number> {
@@ -171,34 +221,58 @@ async function main(): Promise<number> {
   const sampler = setInterval(sample, 500);
   const t0 = Date.now();
   const common = { server: GW, src: FUZZER, seconds: SECONDS };
-  const [validFuzz, udp, tcp, slow, nonread] = await Promise.all([
-    worker<Valid>('valid', { server: GW, src: CLIENT, seconds: SECONDS, rate: QPS, name: 'web', expect: CLIENT }),
-    worker<{ sent: number }>('fuzz-udp', { ...common, count: PACKETS }),
-    worker<{ conns: number; frames: number; refusedConns: number }>('fuzz-tcp', { ...common, count: TCP_CONNS }),
-    worker<{ opened: number; closedByServer: number; stillOpen: number }>('slowloris', { ...common, conns: 200 }),
-    worker<{ conns: number; queriesWritten: number; closedByServer: number }>('nonreader', { ...common, conns: 20 }),
-  ]);
+  const skipFuzz = ONLY === 'reload';
+  const fuzzDrops0 = await udpDrops(53);
+  const [validFuzz, udp, tcp, slow, nonread] = skipFuzz
+    ? [NO_VALID, { sent: 0 }, { conns: 0, frames: 0, refusedConns: 0 }, { opened: 0, closedByServer: 0, stillOpen: 0 }, { conns: 0, queriesWritten: 0, closedByServer: 0 }]
+    : await Promise.all([
+        worker<Valid>('valid', { server: GW, src: CLIENT, seconds: SECONDS, rate: QPS, name: 'web', expect: CLIENT }),
+        worker<{ sent: number }>('fuzz-udp', { ...common, count: PACKETS, rate: UDP_RATE }),
+        worker<{ conns: number; frames: number; refusedConns: number }>('fuzz-tcp', { ...common, count: TCP_CONNS }),
+        worker<{ opened: number; closedByServer: number; stillOpen: number }>('slowloris', { ...common, conns: 200 }),
+        worker<{ conns: number; queriesWritten: number; closedByServer: number }>('nonreader', { ...common, conns: 20 }),
+      ]);
   const fuzzSeconds = (Date.now() - t0) / 1000;
+  const fuzzDrops = (await udpDrops(53)) - fuzzDrops0;
   const aliveAfterFuzz = alive(pid);
+  sample();
+  const afterFuzz = samples.length;
+  const memAfterFuzz = await serverMemory(pid);
 
   // ---- reloads under load
-  const reloadStream = worker<Valid>('valid', { server: GW, src: CLIENT, seconds: SECONDS, rate: RELOAD_QPS, name: 'web', expect: CLIENT });
   let reloads = 0;
   let unconfirmed = 0;
-  const rEnd = Date.now() + SECONDS * 1000;
-  while (reloads < RELOADS && Date.now() < rEnd && alive(pid)) {
-    const before = readFileSync(`${dir}.loaded`, 'utf8');
-    writeFileSync(join(dir, '.fuzznet.tmp'), networkFile(reloads + 1));
-    // rename: the server never reads a half-written file (as skiff setup writes it)
-    (await import('node:fs')).renameSync(join(dir, '.fuzznet.tmp'), join(dir, 'fuzznet'));
-    process.kill(pid, 'SIGHUP');
-    const t = Date.now();
-    while (readFileSync(`${dir}.loaded`, 'utf8') === before && Date.now() - t < 5000) await new Promise((r) => setTimeout(r, 1));
-    if (readFileSync(`${dir}.loaded`, 'utf8') === before) unconfirmed++;
-    reloads++;
+  let reloadSeconds = 0;
+  let validReload = NO_VALID;
+  let serverDrops = 0;
+  if (ONLY !== 'fuzz') {
+    const drops0 = await udpDrops(53);
+    let stream: ChildProcess | undefined;
+    const reloadStream = worker<Valid>(
+      'valid',
+      { server: GW, src: CLIENT, seconds: RELOAD_SECONDS, rate: RELOAD_QPS, name: 'web', expect: CLIENT },
+      (c) => (stream = c),
+    );
+    // the stream first reaches its rate
+    await new Promise((r) => setTimeout(r, 500));
+    const rStart = Date.now();
+    const rEnd = rStart + RELOAD_SECONDS * 1000;
+    while (reloads < RELOADS && Date.now() < rEnd && alive(pid)) {
+      const before = readFileSync(`${dir}.loaded`, 'utf8');
+      writeFileSync(join(dir, '.fuzznet.tmp'), networkFile(reloads + 1));
+      // rename: the server never reads a half-written file (as skiff setup writes it)
+      renameSync(join(dir, '.fuzznet.tmp'), join(dir, 'fuzznet'));
+      process.kill(pid, 'SIGHUP');
+      const t = Date.now();
+      while (readFileSync(`${dir}.loaded`, 'utf8') === before && Date.now() - t < 5000) await new Promise((r) => setTimeout(r, 1));
+      if (readFileSync(`${dir}.loaded`, 'utf8') === before) unconfirmed++;
+      reloads++;
+    }
+    reloadSeconds = (Date.now() - rStart) / 1000;
+    (stream as ChildProcess | undefined)?.kill('SIGUSR2');
+    validReload = await reloadStream;
+    serverDrops = (await udpDrops(53)) - drops0;
   }
-  const reloadSeconds = (Date.now() - rEnd + SECONDS * 1000) / 1000;
-  const validReload = await reloadStream;
   clearInterval(sampler);
   sample();
   const after = await openResolverCheck();
@@ -217,18 +291,24 @@ async function main(): Promise<number> {
       slowloris: slow,
       nonReaders: nonread,
       valid: { ...validFuzz, answeredFraction: +fraction.toFixed(5) },
+      /** datagrams (valid and garbage) the kernel dropped at the server's sockets, receive queue full */
+      serverSocketDrops: fuzzDrops,
       serverAlive: aliveAfterFuzz,
     },
     reloads: {
       done: reloads,
-      perSecond: +(reloads / reloadSeconds).toFixed(1),
+      seconds: +reloadSeconds.toFixed(1),
+      perSecond: +(reloads / Math.max(0.001, reloadSeconds)).toFixed(1),
       unconfirmed,
       valid: validReload,
-      achievedQps: Math.round(validReload.sent / SECONDS),
+      achievedQps: validReload.qps,
+      /** datagrams the kernel dropped at the server's sockets (receive queue full) during the phase */
+      serverSocketDrops: serverDrops,
     },
     server: {
       alive: aliveAtEnd,
-      rssKb: { start: rss[0], peak: Math.max(...rss), end: rss[rss.length - 1] },
+      rssKb: { start: rss[0], peak: Math.max(...rss), afterFuzz: rss[afterFuzz - 1], end: rss[rss.length - 1] },
+      memoryAfterFuzz: memAfterFuzz,
       fds: { start: fds[0], peak: Math.max(...fds), end: fds[fds.length - 1] },
     },
   };
@@ -239,14 +319,15 @@ async function main(): Promise<number> {
   if (!before.ok || !after.ok) problems.push('open-resolver check failed');
   if (validFuzz.wrong > 0 || validReload.wrong > 0) problems.push('wrong answers');
   if (validReload.lost > 0) problems.push(`${validReload.lost} valid queries lost during reloads`);
-  if (fraction < MIN_ANSWERED) problems.push(`only ${(fraction * 100).toFixed(2)}% of valid queries answered during the fuzz`);
+  if (!skipFuzz && fraction < MIN_ANSWERED) problems.push(`only ${(fraction * 100).toFixed(2)}% of valid queries answered during the fuzz`);
   if (unconfirmed > 0) problems.push(`${unconfirmed} reloads not confirmed within 5 s`);
   console.log(
     `\nfuzz ${report.fuzz.seconds} s: ${udp.sent} UDP datagrams (${report.fuzz.udpPerSecond}/s), ${tcp.conns} TCP connections (${tcp.frames} frames), ` +
       `${slow.opened} slowloris, ${nonread.conns} non-readers; valid ${validFuzz.answered}/${validFuzz.sent} answered (${(fraction * 100).toFixed(3)}%), ` +
-      `${validFuzz.wrong} wrong, ${validFuzz.lost} lost. reloads: ${reloads} (${report.reloads.perSecond}/s) under ${report.reloads.achievedQps} qps: ` +
-      `${validReload.answered}/${validReload.sent} answered, ${validReload.lost} lost, ${validReload.wrong} wrong. ` +
-      `RSS start/peak/end ${report.server.rssKb.start}/${report.server.rssKb.peak}/${report.server.rssKb.end} kB, fds ${report.server.fds.start}/${report.server.fds.peak}/${report.server.fds.end}`,
+      `${validFuzz.wrong} wrong, ${validFuzz.lost} lost (server socket drops ${fuzzDrops}). reloads: ${reloads} (${report.reloads.perSecond}/s) under ${report.reloads.achievedQps} qps: ` +
+      `${validReload.answered}/${validReload.sent} answered, ${validReload.lost} lost (server socket drops ${serverDrops}), ${validReload.wrong} wrong. ` +
+      `RSS start/peak/after fuzz/end ${report.server.rssKb.start}/${report.server.rssKb.peak}/${report.server.rssKb.afterFuzz}/${report.server.rssKb.end} kB, fds ${report.server.fds.start}/${report.server.fds.peak}/${report.server.fds.end}; ` +
+      `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
   console.log(problems.length ? `FAIL: ${problems.join('; ')}` : 'OK');
   return problems.length ? 1 : 0;

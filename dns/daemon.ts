@@ -118,7 +118,8 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   if (hupBeforeReady) void reload();
   // SIGUSR1: counters to <DIR>.stats (JSON) and the log, for "is DNS working?" questions
   process.on('SIGUSR1', () => {
-    const stats = { pid: process.pid, listeners: server.listening, ...server.stats, rssBytes: process.memoryUsage().rss };
+    const memory = process.memoryUsage();
+    const stats = { pid: process.pid, listeners: server.listening, ...server.stats, rssBytes: memory.rss, memory };
     log.info('stats', stats);
     try {
       writeFileAtomic(`${dirPath}.stats`, JSON.stringify(stats) + '\n');

@@ -16,7 +16,7 @@ const FUZZ = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'be
 const skip = needRoot || (process.env.SKIFF_IN_SANDBOX !== '1' ? 'must run inside scripts/in-sandbox.sh' : false);
 
 test('dns fuzz (short): answers valid queries throughout, survives, reloads lose nothing, not an open resolver', { skip }, () => {
-  const r = spawnSync(process.execPath, [FUZZ, '--seconds', '8', '--packets', '20000', '--tcp-conns', '400', '--reloads', '200', '--min-answered', '0.85'], {
+  const r = spawnSync(process.execPath, [FUZZ, '--seconds', '8', '--packets', '20000', '--tcp-conns', '400', '--reloads', '200', '--reload-qps', '2000', '--min-answered', '0.85'], {
     encoding: 'utf8',
     timeout: 200_000,
   });
