@@ -110,9 +110,16 @@ interface Done {
 }
 
 const CPU_MARK = '@soak-cpu';
-// bash's `time` reports the rusage of skiff and everything it waited for
-// (nft); a call to be killed runs without it so that the pid is skiff's own.
-const TIMED = ['bash', '-c', `TIMEFORMAT='${CPU_MARK} %3U %3S'; time "$@"`, 'bash'];
+// dash's `times` reports the rusage of skiff and everything it waited for
+// (nft). Not bash: started with a socket as stdin (node's pipes) Debian's bash
+// reads ~/.bashrc, whatever that runs. A call to be killed runs without the
+// wrapper so that the pid is skiff's own.
+const TIMED = ['/bin/sh', '-c', `"$@"; rc=$?; echo ${CPU_MARK} >&2; times >&2; exit $rc`, 'sh'];
+/** `times`' second line: children's user and system time, "0m0.250000s 0m0.030000s". */
+const cpuOf = (text: string): number => {
+  const t = [...text.matchAll(/(\d+)m([\d.]+)s/g)].slice(2, 4).map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return t.length === 2 ? (t[0]! + t[1]!) * 1000 : NaN;
+};
 
 /** The CLI in the host netns; `killAfterMs` SIGKILLs it (the crash being simulated). */
 function cli(verb: 'setup' | 'teardown', c: Ctr, killAfterMs?: number): Promise<Done> {
@@ -133,8 +140,7 @@ function cli(verb: 'setup' | 'teardown', c: Ctr, killAfterMs?: number): Promise<
       let cpuMs = NaN;
       const at = stderr.lastIndexOf(CPU_MARK);
       if (at >= 0) {
-        const [u, sys] = stderr.slice(at + CPU_MARK.length).trim().split(/\s+/).map(Number);
-        cpuMs = ((u ?? NaN) + (sys ?? NaN)) * 1000;
+        cpuMs = cpuOf(stderr.slice(at + CPU_MARK.length));
         stderr = stderr.slice(0, at);
       }
       resolve({ code, signal, ms: performance.now() - start, cpuMs, stdout, stderr });
