@@ -2,7 +2,6 @@
 // like the contract: validate everything, probe the helper, start it, publish
 // ports, read the result back; on failure undo in reverse.
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { withLock } from '../lib/lock.js';
 import { createLog } from '../lib/log.js';
 import { ConfigError, SkiffError, toError, throwCollected, wrap } from '../lib/errors.js';
 import { removeFile } from '../lib/state-files.js';
@@ -16,7 +15,7 @@ import { addHostFwd, call, decodeAdd, decodeList, decodeRemove, listHostFwd, rem
 import { readNetInfo } from './netinfo.js';
 import { startPasta, startSlirp, type Started } from './runner.js';
 import { isOurs, stopHelper } from './proc.js';
-import { readRecord, removeState, statePaths, writeRecord, stateDir, type StatePaths, type StateRecord } from './state.js';
+import { readRecord, removeState, statePaths, withNetnsLock, writeRecord, stateDir, type StatePaths, type StateRecord } from './state.js';
 import type { RootlessOptions, RootlessResult } from './types.js';
 
 const log = createLog('skiff-rootless');
@@ -125,7 +124,7 @@ export async function rootlessSetup(netnsArg: string, flags: RootlessFlags, inpu
   checkTun();
   const p = statePaths(stateDir(appEnv.config, appEnv.env), o.netns);
 
-  return withLock(p.lock, async () => {
+  return withNetnsLock(p, async () => {
     const old = readRecord(p.record);
     if (old && isOurs(old.pid, old.starttime)) {
       throw new SkiffError(`${o.netns} is already set up by skiff (${old.backend} pid ${old.pid})`, {
@@ -192,7 +191,7 @@ export interface TeardownResult {
 export async function rootlessTeardown(netnsArg: string, appEnv: AppEnv = {}): Promise<TeardownResult> {
   const netns = netnsPath(netnsArg);
   const p = statePaths(stateDir(appEnv.config, appEnv.env), netns);
-  return withLock(p.lock, async () => {
+  return withNetnsLock(p, async () => {
     const errors: Error[] = [];
     let stopped: number | null = null;
     let rec: StateRecord | undefined;
@@ -212,8 +211,6 @@ export async function rootlessTeardown(netnsArg: string, appEnv: AppEnv = {}): P
     // keep the state when the helper could not be stopped, so a retry finds it
     if (errors.length === 0) {
       try {
-        // the lock file stays: removing it while held would let a waiter and a
-        // newcomer lock two different inodes (an empty file on a tmpfs is cheap)
         removeState(p);
       } catch (e) {
         errors.push(toError(e));
@@ -239,7 +236,7 @@ export async function rootlessPorts(action: 'add' | 'remove', netnsArg: string, 
   const netns = netnsPath(netnsArg);
   const forwards = toForwardsOrExplain(input);
   const p = statePaths(stateDir(appEnv.config, appEnv.env), netns);
-  return withLock(p.lock, async () => {
+  return withNetnsLock(p, async () => {
     const rec = readRecord(p.record);
     if (!rec || !isOurs(rec.pid, rec.starttime)) {
       throw new SkiffError(`${netns} has no running rootless helper started by skiff`, {

@@ -2,11 +2,13 @@
 // netns, so that teardown stops exactly that one. One JSON file per netns,
 // keyed by a hash of the netns path (the namespace may be gone by teardown).
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
 import { portMappingSchema } from '../../schemas/port-mapping.js';
+import { withLock } from '../lib/lock.js';
 import { readOptional, removeFile, writeFileAtomic } from '../lib/state-files.js';
 import { ConfigError, SkiffError } from '../lib/errors.js';
 
@@ -73,4 +75,13 @@ export function writeRecord(path: string, r: StateRecord): void {
 /** Removes every file of this netns except the lock (still held by the caller). */
 export function removeState(p: StatePaths): void {
   for (const f of [p.record, p.pidFile, p.apiSocket, p.log]) removeFile(f);
+}
+
+/**
+ * Runs fn under this netns' lock. The lock file goes with the netns' last
+ * state file (lib/lock makes removing it while held safe), so one does not
+ * stay behind per container ever set up.
+ */
+export function withNetnsLock<T>(p: StatePaths, fn: () => Promise<T>): Promise<T> {
+  return withLock(p.lock, fn, { removeIf: () => ![p.record, p.pidFile, p.apiSocket, p.log].some((f) => existsSync(f)) });
 }
