@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/lib/exec.js';
 import { SkiffError } from '../../src/lib/errors.js';
+import { ErrorCode } from '../../src/lib/error-codes.js';
 import { createLog } from '../../src/lib/log.js';
 import type { NftBatch } from './nft-json.js';
 
@@ -23,7 +24,7 @@ export class NftError extends SkiffError {
   /** errno-like classification of nft's message: EEXIST, ENOENT, EBUSY or undefined */
   readonly errno: string | undefined;
   constructor(message: string, errno: string | undefined, hint?: string) {
-    super(message, { code: 'SKIFF_ERR_NFT', hint });
+    super(message, { code: ErrorCode.SKIFF_ERR_NFT, hint });
     this.name = 'NftError';
     this.errno = errno;
   }

@@ -2,6 +2,7 @@
 // exit. Codes below 100 are the spec's well-known ones; Skiff's own failures
 // (kernel, nft) use 100 and up.
 import { ConfigError, errorMessage, NetlinkError, SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 
 export const CniCode = {
   IncompatibleVersion: 1,
@@ -22,7 +23,7 @@ export class CniError extends SkiffError {
   readonly cniCode: number;
   readonly details: string;
   constructor(cniCode: number, msg: string, details = '', opts: { cause?: unknown } = {}) {
-    super(msg, { code: 'SKIFF_ERR_CNI', ...opts });
+    super(msg, { code: ErrorCode.SKIFF_ERR_CNI, ...opts });
     this.name = 'CniError';
     this.cniCode = cniCode;
     this.details = details;

@@ -5,6 +5,7 @@
 // from koffi's poll handle on the Node event loop, so nothing blocks it.
 import { createRequire } from 'node:module';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { Errno, errnoName } from '../lib/errno.js';
 
 const AF_UNIX = 1;
@@ -62,7 +63,7 @@ export class SysError extends SkiffError {
     what: string,
     readonly errno: number,
   ) {
-    super(`${what} failed: ${errnoName(errno)}`, { code: 'SKIFF_ERR_SYSCALL' });
+    super(`${what} failed: ${errnoName(errno)}`, { code: ErrorCode.SKIFF_ERR_SYSCALL });
   }
 }
 

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type * as Grpc from '@grpc/grpc-js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { loadProxyProto, type ProtoLease, type ProtoNetworkConfig } from './grpc.js';
 
 /** DORA takes up to the proxy's timeout (8 s by default); leave room for a slow server. */
@@ -26,7 +27,7 @@ async function probe(path: string): Promise<void> {
     c.once('error', (e: NodeJS.ErrnoException) => {
       const text = IO_TEXT[e.code ?? ''] ?? e.message;
       const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ', is the netavark-dhcp-proxy.socket unit enabled?' : '';
-      reject(new SkiffError(`socket "${path}": ${text}${hint}`, { code: 'SKIFF_ERR_DHCP_PROXY' }));
+      reject(new SkiffError(`socket "${path}": ${text}${hint}`, { code: ErrorCode.SKIFF_ERR_DHCP_PROXY }));
     });
   });
 }
@@ -56,7 +57,7 @@ export async function getDhcpLease(path: string, nc: ProtoNetworkConfig): Promis
     return await call<ProtoNetworkConfig, ProtoLease>(path, 'Setup', nc);
   } catch (e) {
     const msg = e instanceof SkiffError ? e.message : `get DHCP lease: ${grpcMessage(e)}`;
-    throw new SkiffError(`unable to obtain lease: ${msg}`, { code: 'SKIFF_ERR_DHCP_PROXY', cause: e });
+    throw new SkiffError(`unable to obtain lease: ${msg}`, { code: ErrorCode.SKIFF_ERR_DHCP_PROXY, cause: e });
   }
 }
 
@@ -66,6 +67,6 @@ export async function releaseDhcpLease(path: string, nc: ProtoNetworkConfig): Pr
     await call<ProtoNetworkConfig, ProtoLease>(path, 'Teardown', nc);
   } catch (e) {
     if (e instanceof SkiffError) throw e;
-    throw new SkiffError(`drop DHCP lease: ${grpcMessage(e)}`, { code: 'SKIFF_ERR_DHCP_PROXY', cause: e });
+    throw new SkiffError(`drop DHCP lease: ${grpcMessage(e)}`, { code: ErrorCode.SKIFF_ERR_DHCP_PROXY, cause: e });
   }
 }

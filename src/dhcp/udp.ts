@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import dgram from 'node:dgram';
 import { runInNetns, type NetnsHandle } from '../netlink/netns.js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { DHCP_CLIENT_PORT } from './packet.js';
 
 const AF_INET = 2;
@@ -56,7 +57,7 @@ const ERRNO: Record<number, string> = { 1: 'EPERM', 13: 'EACCES', 19: 'ENODEV', 
 function check(l: SockLib, r: number, what: string): void {
   if (r < 0) {
     const e = l.errno();
-    throw new SkiffError(`${what} failed: ${ERRNO[e] ?? `errno ${e}`}`, { code: 'SKIFF_ERR_SYSCALL' });
+    throw new SkiffError(`${what} failed: ${ERRNO[e] ?? `errno ${e}`}`, { code: ErrorCode.SKIFF_ERR_SYSCALL });
   }
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileNameFor, isConfigFileName, loadedFilePath, PID_FILE, serializeContainer, serializeHeader } from '../../schemas/aardvark-config.js';
 import { readOptional, removeFile } from '../lib/state-files.js';
 import { SkiffError, errorMessage } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { withLock } from '../lib/lock.js';
 import { createLog, type Log } from '../lib/log.js';
 import { addLines, removeLines, setNetworkServers } from './entries.js';
@@ -185,7 +186,7 @@ async function serveCurrent(ctx: DnsContext, dir: string, mayStart: boolean): Pr
     await startServer(ctx.binary, dir, ctx.dnsPort, ctx.rootless, logger());
   } catch (e) {
     if (e instanceof SkiffError) throw e;
-    throw new SkiffError(`aardvark-dns failed to start: ${errorMessage(e)}`, { code: 'SKIFF_ERR_DNS_START', cause: e });
+    throw new SkiffError(`aardvark-dns failed to start: ${errorMessage(e)}`, { code: ErrorCode.SKIFF_ERR_DNS_START, cause: e });
   }
 }
 

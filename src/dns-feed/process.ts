@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync, readFileSync, readlinkSync, statSync
 import { delimiter, join, resolve } from 'node:path';
 import { loadedFilePath, parseLoaded, PID_FILE } from '../../schemas/aardvark-config.js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { run } from '../lib/exec.js';
 import type { Log } from '../lib/log.js';
 
@@ -109,7 +110,7 @@ export async function startServer(binary: string, dir: string, port: number, roo
   const notExecutable = executableProblem(binary);
   if (notExecutable) {
     // netavark's wording (systemd-run's, which netavark passes on)
-    throw new SkiffError(`aardvark-dns failed to start: Failed to find executable ${binary}: ${notExecutable}`, { code: 'SKIFF_ERR_DNS_START' });
+    throw new SkiffError(`aardvark-dns failed to start: Failed to find executable ${binary}: ${notExecutable}`, { code: ErrorCode.SKIFF_ERR_DNS_START });
   }
   const systemd = existsSync('/run/systemd/system') && onPath('systemd-run');
   const [cmd, args] = startCommand(binary, dir, port, rootless, systemd);
@@ -118,7 +119,7 @@ export async function startServer(binary: string, dir: string, port: number, roo
   if (r.code !== 0) {
     const stderr = r.stderr.trim();
     throw new SkiffError(stderr ? `aardvark-dns failed to start: ${stderr}` : 'aardvark-dns exited unexpectedly without error message', {
-      code: 'SKIFF_ERR_DNS_START',
+      code: ErrorCode.SKIFF_ERR_DNS_START,
       detail: `${cmd} exited with ${r.code ?? r.signal}`,
     });
   }

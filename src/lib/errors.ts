@@ -1,9 +1,11 @@
 // One error base for all of Skiff. The top level (cli/main.ts) is the only
 // place that decides how an error is printed: for netavark parity that is
 // `{"error": "<message>"}` on stdout with the error's exit code.
+import { ErrorCode } from './error-codes.js';
 
 export interface SkiffErrorOptions {
-  code?: string;
+  /** one of the catalogue (error-codes.ts); each is documented in docs/errors.md */
+  code?: ErrorCode;
   exitCode?: number;
   cause?: unknown;
   /** What the user can do about it; appended to the message when printed. */
@@ -17,7 +19,7 @@ export interface SkiffErrorOptions {
 }
 
 export class SkiffError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint: string | undefined;
   readonly detail: string | undefined;
@@ -25,7 +27,7 @@ export class SkiffError extends Error {
   constructor(message: string, opts: SkiffErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SkiffError';
-    this.code = opts.code ?? 'SKIFF_ERR';
+    this.code = opts.code ?? ErrorCode.SKIFF_ERR;
     this.exitCode = opts.exitCode ?? 1;
     this.hint = opts.hint;
     this.detail = opts.detail;
@@ -44,7 +46,7 @@ export function errorDetails(err: unknown): string[] {
 /** Bad input: stdin JSON, flags, config files. Nothing has been changed yet. */
 export class ConfigError extends SkiffError {
   constructor(message: string, opts: SkiffErrorOptions = {}) {
-    super(message, { code: 'SKIFF_ERR_CONFIG', ...opts });
+    super(message, { code: ErrorCode.SKIFF_ERR_CONFIG, ...opts });
     this.name = 'ConfigError';
   }
 }
@@ -53,7 +55,7 @@ export class ConfigError extends SkiffError {
 export class NetlinkError extends SkiffError {
   readonly errno: string | undefined;
   constructor(message: string, opts: SkiffErrorOptions & { errno?: string } = {}) {
-    super(message, { code: 'SKIFF_ERR_NETLINK', ...opts });
+    super(message, { code: ErrorCode.SKIFF_ERR_NETLINK, ...opts });
     this.name = 'NetlinkError';
     this.errno = opts.errno;
   }
@@ -65,7 +67,7 @@ export class MultiError extends SkiffError {
   constructor(errors: readonly Error[]) {
     super(
       'skiff encountered multiple errors:\n' + errors.map((e) => `\t- ${errorMessage(e)}`).join('\n'),
-      { code: 'SKIFF_ERR_MULTI' },
+      { code: ErrorCode.SKIFF_ERR_MULTI },
     );
     this.name = 'MultiError';
     this.errors = errors;

@@ -2,6 +2,7 @@
 // calls through here, so tests can see exactly which programs Skiff runs.
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { SkiffError } from './errors.js';
+import { ErrorCode } from './error-codes.js';
 
 export interface ExecResult {
   code: number | null;
@@ -43,7 +44,7 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
     child.on('error', (e: NodeJS.ErrnoException) => {
       reject(
         new SkiffError(`failed to run ${cmd}: ${e.code === 'ENOENT' ? 'not found in PATH' : e.message}`, {
-          code: 'SKIFF_ERR_EXEC',
+          code: ErrorCode.SKIFF_ERR_EXEC,
           cause: e,
         }),
       );
@@ -101,7 +102,7 @@ export function spawnReady(
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      settle(() => reject(new SkiffError(`${cmd} was not ready within ${opts.timeoutMs} ms`, { code: 'SKIFF_ERR_EXEC_TIMEOUT' })));
+      settle(() => reject(new SkiffError(`${cmd} was not ready within ${opts.timeoutMs} ms`, { code: ErrorCode.SKIFF_ERR_EXEC_TIMEOUT })));
     }, opts.timeoutMs);
     ready.on('data', () => settle(() => resolve(child.pid ?? -1)));
     ready.on('error', () => {
@@ -109,14 +110,14 @@ export function spawnReady(
     });
     child.on('error', (e: NodeJS.ErrnoException) =>
       settle(() =>
-        reject(new SkiffError(`failed to run ${cmd}: ${e.code === 'ENOENT' ? 'not found in PATH' : e.message}`, { code: 'SKIFF_ERR_EXEC', cause: e })),
+        reject(new SkiffError(`failed to run ${cmd}: ${e.code === 'ENOENT' ? 'not found in PATH' : e.message}`, { code: ErrorCode.SKIFF_ERR_EXEC, cause: e })),
       ),
     );
     child.on('exit', (code, signal) =>
       settle(() =>
         reject(
           new SkiffError(`${cmd} exited ${signal ? `on ${signal}` : `with code ${code}`} before it was ready`, {
-            code: 'SKIFF_ERR_EXEC_EXIT',
+            code: ErrorCode.SKIFF_ERR_EXEC_EXIT,
           }),
         ),
       ),

@@ -3,6 +3,7 @@
 // Loaded on first use: koffi costs start-up time that `version` should not pay.
 import { createRequire } from 'node:module';
 import { SkiffError } from './errors.js';
+import { ErrorCode } from './error-codes.js';
 import { Errno, errnoName } from './errno.js';
 
 export const CLONE_NEWNET = 0x40000000;
@@ -36,7 +37,7 @@ function load(): Libc {
 }
 
 function fail(what: string, errno: number): never {
-  throw new SkiffError(`${what} failed: ${errnoName(errno)}`, { code: 'SKIFF_ERR_SYSCALL' });
+  throw new SkiffError(`${what} failed: ${errnoName(errno)}`, { code: ErrorCode.SKIFF_ERR_SYSCALL });
 }
 
 /** Moves the calling thread into the namespace behind `fd` (CLONE_NEWNET). */

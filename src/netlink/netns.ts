@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { CLONE_NEWNET, setns } from '../lib/libc.js';
 import { ConfigError, SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import type { Netlink } from './netlink.js';
 import { openNetlinkSync } from './rtnl.js';
 import { errnoNumber, errnoText } from './wire.js';
@@ -68,11 +69,11 @@ export function runInNetns<T>(ns: NetnsHandle, fn: () => T): T {
     } catch (e) {
       // EINVAL: an nsfs file of another namespace type (mnt, uts, ...)
       if (/: EINVAL$/.test((e as Error).message)) throw invalidPath(ns.path, 'not a network namespace', e);
-      throw new SkiffError(`could not enter network namespace ${ns.path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_SYSCALL', cause: e });
+      throw new SkiffError(`could not enter network namespace ${ns.path}: ${(e as Error).message}`, { code: ErrorCode.SKIFF_ERR_SYSCALL, cause: e });
     }
     try {
       const r = fn();
-      if (r instanceof Promise) throw new SkiffError('runInNetns: the callback must be synchronous', { code: 'SKIFF_ERR_INTERNAL' });
+      if (r instanceof Promise) throw new SkiffError('runInNetns: the callback must be synchronous', { code: ErrorCode.SKIFF_ERR_INTERNAL });
       return r;
     } finally {
       try {
@@ -80,7 +81,7 @@ export function runInNetns<T>(ns: NetnsHandle, fn: () => T): T {
       } catch (e) {
         // we are stuck in the container's namespace: nothing after this is safe
         throw new SkiffError(`could not return to the original network namespace after entering ${ns.path}: ${(e as Error).message}`, {
-          code: 'SKIFF_ERR_NETNS_STUCK',
+          code: ErrorCode.SKIFF_ERR_NETNS_STUCK,
           cause: e,
         });
       }

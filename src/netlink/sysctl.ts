@@ -3,6 +3,7 @@
 // container (they are synchronous on purpose: see netns.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { errnoNumber, errnoText } from './wire.js';
 
 /** A sysctl read or write failed; `errno` ('ENOENT', 'EROFS', ...) lets callers ignore the expected ones. */
@@ -10,7 +11,7 @@ export class SysctlError extends SkiffError {
   readonly key: string;
   readonly errno: string | undefined;
   constructor(message: string, opts: { key: string; errno?: string; cause?: unknown }) {
-    super(message, { code: 'SKIFF_ERR_SYSCTL', cause: opts.cause });
+    super(message, { code: ErrorCode.SKIFF_ERR_SYSCTL, cause: opts.cause });
     this.name = 'SysctlError';
     this.key = opts.key;
     this.errno = opts.errno;

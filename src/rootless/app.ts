@@ -4,6 +4,7 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createLog } from '../lib/log.js';
 import { ConfigError, SkiffError, toError, throwCollected, wrap } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { removeFile } from '../lib/state-files.js';
 import type { PortMapping } from '../../schemas/port-mapping.js';
 import { parsePortInput, parseRootlessOptions, netnsPath, type RootlessFlags } from './options.js';
@@ -128,7 +129,7 @@ export async function rootlessSetup(netnsArg: string, flags: RootlessFlags, inpu
     const old = readRecord(p.record);
     if (old && isOurs(old.pid, old.starttime)) {
       throw new SkiffError(`${o.netns} is already set up by skiff (${old.backend} pid ${old.pid})`, {
-        code: 'SKIFF_ERR_ROOTLESS_EXISTS',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_EXISTS,
         hint: `Run \`skiff rootless teardown ${netnsArg}\` first`,
       });
     }
@@ -240,13 +241,13 @@ export async function rootlessPorts(action: 'add' | 'remove', netnsArg: string, 
     const rec = readRecord(p.record);
     if (!rec || !isOurs(rec.pid, rec.starttime)) {
       throw new SkiffError(`${netns} has no running rootless helper started by skiff`, {
-        code: 'SKIFF_ERR_ROOTLESS_NOT_SET_UP',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_NOT_SET_UP,
         hint: `Run \`skiff rootless setup ${netnsArg}\` first`,
       });
     }
     if (rec.backend === 'pasta') {
       throw new SkiffError('pasta cannot change published ports of a running container (this adapter has no live port API for pasta)', {
-        code: 'SKIFF_ERR_ROOTLESS_UNSUPPORTED',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_UNSUPPORTED,
         hint: 'Tear the container network down and set it up again with the new port_mappings, or use --backend slirp4netns',
       });
     }

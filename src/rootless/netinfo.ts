@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
 import { run } from '../lib/exec.js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { cleanHelperOutput } from './probe.js';
 
 const addrSchema = z.array(
@@ -31,7 +32,7 @@ function parseJson<T>(text: string, schema: z.ZodMiniType<T>, what: string): T {
   try {
     return schema.parse(t === '' ? [] : JSON.parse(t));
   } catch {
-    throw new SkiffError(`cannot parse \`ip -j ${what}\` output: ${t.slice(0, 200)}`, { code: 'SKIFF_ERR_ROOTLESS_READBACK' });
+    throw new SkiffError(`cannot parse \`ip -j ${what}\` output: ${t.slice(0, 200)}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_READBACK });
   }
 }
 
@@ -48,7 +49,7 @@ export function parseNetInfo(addrJson: string, route4Json: string, route6Json: s
     candidates.find((l) => l.ifname === r4?.dev) ??
     candidates.find((l) => l.ifname === r6?.dev) ??
     candidates.find((l) => (l.addr_info ?? []).length > 0);
-  if (!link) throw new SkiffError('the container namespace has no interface besides lo after setup', { code: 'SKIFF_ERR_ROOTLESS_READBACK' });
+  if (!link) throw new SkiffError('the container namespace has no interface besides lo after setup', { code: ErrorCode.SKIFF_ERR_ROOTLESS_READBACK });
   const info: NetInfo = {
     interface: link.ifname,
     // IPv6 link-local addresses are skipped: they are not what a caller can publish or use.
@@ -71,7 +72,7 @@ export async function readNetInfo(netns: string, userns: string | undefined): Pr
     const r = await run('nsenter', [...pre, 'ip', '-j', ...args], { timeoutMs: 5000 });
     if (r.code !== 0) {
       throw new SkiffError(`reading back the container network (ip ${args.join(' ')} in ${netns}) failed: ${cleanHelperOutput(r.stderr) || `exit ${r.code}`}`, {
-        code: 'SKIFF_ERR_ROOTLESS_READBACK',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_READBACK,
         ...(userns === undefined ? { hint: 'If the namespace belongs to another user namespace, pass --userns with its path' } : {}),
       });
     }

@@ -1,6 +1,7 @@
 // pasta command line, built as data (like containers/common createPastaArgs,
 // as containers/common's createPastaArgs) so every option is table-tested without starting anything.
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { pastaSpec } from './ports.js';
 import type { Features, RootlessOptions } from './types.js';
 
@@ -31,7 +32,7 @@ function scanExtra(extra: readonly string[]): { tcp: boolean; udp: boolean; tcpN
 function need(features: Features, option: string, why: string): void {
   if (!features.options.has(option)) {
     throw new SkiffError(`the installed pasta (${features.version}) has no --${option}, needed ${why}`, {
-      code: 'SKIFF_ERR_ROOTLESS_FEATURE',
+      code: ErrorCode.SKIFF_ERR_ROOTLESS_FEATURE,
       hint: 'Upgrade the passt package',
     });
   }

@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { run } from '../lib/exec.js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import type { Backend, Features } from './types.js';
 
 /** Long options named in a help text (`--mtu=MTU`, `--no-map-gw`, ...), dashes stripped. */
@@ -47,7 +48,7 @@ export function findBinary(backend: Backend, path = process.env.PATH ?? '/usr/lo
     }
   }
   throw new SkiffError(`${backend} not found in PATH, the network namespace can't be configured`, {
-    code: 'SKIFF_ERR_ROOTLESS_MISSING',
+    code: ErrorCode.SKIFF_ERR_ROOTLESS_MISSING,
     hint: PACKAGE_HINT[backend],
   });
 }
@@ -60,17 +61,17 @@ export function checkTun(path = '/dev/net/tun'): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENXIO') {
       throw new SkiffError(`${path} is missing, rootless networking needs the tun device`, {
-        code: 'SKIFF_ERR_ROOTLESS_TUN',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_TUN,
         hint: 'Load the tun module (modprobe tun); inside a container, pass the device in (--device /dev/net/tun)',
       });
     }
     if (code === 'EACCES' || code === 'EPERM') {
       throw new SkiffError(`${path} is not readable and writable by uid ${process.getuid?.() ?? '?'}`, {
-        code: 'SKIFF_ERR_ROOTLESS_TUN',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_TUN,
         hint: `Give it its usual mode: chmod 0666 ${path}`,
       });
     }
-    throw new SkiffError(`cannot open ${path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_TUN' });
+    throw new SkiffError(`cannot open ${path}: ${(e as Error).message}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_TUN });
   }
 }
 
@@ -83,7 +84,7 @@ export async function probe(binary: string): Promise<Features> {
   const helpText = cleanHelperOutput(help.stdout + '\n' + help.stderr);
   if (!/usage/i.test(helpText)) {
     throw new SkiffError(`${binary} --help printed no usage text; cannot tell which options it supports`, {
-      code: 'SKIFF_ERR_ROOTLESS_PROBE',
+      code: ErrorCode.SKIFF_ERR_ROOTLESS_PROBE,
     });
   }
   return { version: parseVersion(cleanHelperOutput(version.stdout + '\n' + version.stderr)), options: parseHelpOptions(helpText) };

@@ -3,6 +3,7 @@
 // recorded; exec (pasta re-execs itself as passt.avx2) keeps that time.
 import { readFileSync } from 'node:fs';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 
 export interface ProcStat {
   state: string;
@@ -50,7 +51,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return; // exited meanwhile
-    throw new SkiffError(`cannot stop helper pid ${pid}: ${code ?? (e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_STOP' });
+    throw new SkiffError(`cannot stop helper pid ${pid}: ${code ?? (e as Error).message}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_STOP });
   }
 }
 
@@ -65,5 +66,5 @@ export async function stopHelper(pid: number, starttime: string, graceMs = 2000)
   if (await waitGone(pid, starttime, graceMs)) return true;
   signal(pid, 'SIGKILL');
   if (await waitGone(pid, starttime, 1000)) return true;
-  throw new SkiffError(`helper pid ${pid} did not exit after SIGKILL`, { code: 'SKIFF_ERR_ROOTLESS_STOP' });
+  throw new SkiffError(`helper pid ${pid} did not exit after SIGKILL`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_STOP });
 }

@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { run, spawnReady } from '../lib/exec.js';
 import { SkiffError, errorMessage } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { readProcStat } from './proc.js';
 import { cleanHelperOutput } from './probe.js';
 
@@ -38,12 +39,12 @@ async function pidFromFile(pidFile: string): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new SkiffError(`pasta reported success but wrote no pid to ${pidFile}`, { code: 'SKIFF_ERR_ROOTLESS_START' });
+  throw new SkiffError(`pasta reported success but wrote no pid to ${pidFile}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_START });
 }
 
 function identify(pid: number, what: string): Started {
   const st = readProcStat(pid);
-  if (!st || st.state === 'Z') throw new SkiffError(`${what} (pid ${pid}) exited right after start`, { code: 'SKIFF_ERR_ROOTLESS_START' });
+  if (!st || st.state === 'Z') throw new SkiffError(`${what} (pid ${pid}) exited right after start`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_START });
   return { pid, starttime: st.starttime };
 }
 
@@ -59,7 +60,7 @@ export async function startPasta(binary: string, args: readonly string[], pidFil
     const out = stderrTail(r.stderr + '\n' + r.stdout);
     const hint = hintFor(out, netns);
     throw new SkiffError(`pasta ${why} while configuring ${netns}${out ? `: ${out}` : ''}`, {
-      code: 'SKIFF_ERR_ROOTLESS_START',
+      code: ErrorCode.SKIFF_ERR_ROOTLESS_START,
       ...(hint ? { hint } : {}),
     });
   }
@@ -81,7 +82,7 @@ export async function startSlirp(binary: string, args: readonly string[], logFil
     }
     const hint = hintFor(out, netns);
     throw new SkiffError(`slirp4netns failed while configuring ${netns}: ${errorMessage(e)}${out ? `: ${out}` : ''}`, {
-      code: 'SKIFF_ERR_ROOTLESS_START',
+      code: ErrorCode.SKIFF_ERR_ROOTLESS_START,
       ...(hint ? { hint } : {}),
     });
   } finally {

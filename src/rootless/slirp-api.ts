@@ -6,6 +6,7 @@ import { createConnection } from 'node:net';
 import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import type { HostFwd } from './ports.js';
 
 export type ApiRequest =
@@ -38,14 +39,14 @@ function decode<T>(text: string, schema: z.ZodMiniType<T>, what: string): T {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new SkiffError(`slirp4netns API ${what}: reply is not JSON: ${JSON.stringify(text.slice(0, 200))}`, { code: 'SKIFF_ERR_SLIRP_API' });
+    throw new SkiffError(`slirp4netns API ${what}: reply is not JSON: ${JSON.stringify(text.slice(0, 200))}`, { code: ErrorCode.SKIFF_ERR_SLIRP_API });
   }
   const err = errorReply.safeParse(raw);
   if (err.success) {
-    throw new SkiffError(`slirp4netns API ${what}: ${err.data.error.desc ?? JSON.stringify(err.data.error)}`, { code: 'SKIFF_ERR_SLIRP_API' });
+    throw new SkiffError(`slirp4netns API ${what}: ${err.data.error.desc ?? JSON.stringify(err.data.error)}`, { code: ErrorCode.SKIFF_ERR_SLIRP_API });
   }
   const r = schema.safeParse(raw);
-  if (!r.success) throw new SkiffError(`slirp4netns API ${what}: unexpected reply ${text.slice(0, 200)}`, { code: 'SKIFF_ERR_SLIRP_API' });
+  if (!r.success) throw new SkiffError(`slirp4netns API ${what}: unexpected reply ${text.slice(0, 200)}`, { code: ErrorCode.SKIFF_ERR_SLIRP_API });
   return r.data;
 }
 
@@ -62,13 +63,13 @@ export function call(socketPath: string, req: ApiRequest, timeoutMs = 5000): Pro
     const sock = createConnection(socketPath);
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new SkiffError(`slirp4netns API ${req.execute}: no reply from ${socketPath} within ${timeoutMs} ms`, { code: 'SKIFF_ERR_SLIRP_API' }));
+      reject(new SkiffError(`slirp4netns API ${req.execute}: no reply from ${socketPath} within ${timeoutMs} ms`, { code: ErrorCode.SKIFF_ERR_SLIRP_API }));
     }, timeoutMs);
     sock.on('connect', () => sock.end(JSON.stringify(req))); // end() = write + shutdown(SHUT_WR)
     sock.on('data', (b: Buffer) => chunks.push(b));
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new SkiffError(`slirp4netns API ${req.execute}: cannot reach ${socketPath}: ${e.code ?? e.message}`, { code: 'SKIFF_ERR_SLIRP_API', cause: e }));
+      reject(new SkiffError(`slirp4netns API ${req.execute}: cannot reach ${socketPath}: ${e.code ?? e.message}`, { code: ErrorCode.SKIFF_ERR_SLIRP_API, cause: e }));
     });
     sock.on('close', () => {
       clearTimeout(timer);

@@ -3,6 +3,7 @@
 // through its API socket once it is running (slirp-api.ts).
 import { Address4 } from 'ip-address';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import type { Features, RootlessOptions } from './types.js';
 
 export const SLIRP_DEFAULT_CIDR = '10.0.2.0/24';
@@ -29,7 +30,7 @@ export function slirpAddresses(cidr = SLIRP_DEFAULT_CIDR): SlirpAddresses {
 function need(features: Features, option: string, why: string): void {
   if (!features.options.has(option)) {
     throw new SkiffError(`the installed slirp4netns (${features.version}) has no --${option}, needed ${why}`, {
-      code: 'SKIFF_ERR_ROOTLESS_FEATURE',
+      code: ErrorCode.SKIFF_ERR_ROOTLESS_FEATURE,
       hint: 'Upgrade slirp4netns',
     });
   }

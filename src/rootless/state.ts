@@ -11,6 +11,7 @@ import { portMappingSchema } from '../../schemas/port-mapping.js';
 import { withLock } from '../lib/lock.js';
 import { readOptional, removeFile, writeFileAtomic } from '../lib/state-files.js';
 import { ConfigError, SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 
 /** `--config DIR`, else $XDG_RUNTIME_DIR/skiff (the per-user tmpfs, gone after logout/reboot). */
 export function stateDir(config: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -58,13 +59,13 @@ export function readRecord(path: string): StateRecord | undefined {
   try {
     text = readOptional(path);
   } catch (e) {
-    throw new SkiffError(`cannot read rootless state ${path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_STATE' });
+    throw new SkiffError(`cannot read rootless state ${path}: ${(e as Error).message}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_STATE });
   }
   if (text === undefined) return undefined;
   try {
     return recordSchema.parse(JSON.parse(text));
   } catch {
-    throw new SkiffError(`rootless state ${path} is corrupt`, { code: 'SKIFF_ERR_ROOTLESS_STATE', hint: 'Stop the helper by hand and remove the file' });
+    throw new SkiffError(`rootless state ${path} is corrupt`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_STATE, hint: 'Stop the helper by hand and remove the file' });
   }
 }
 

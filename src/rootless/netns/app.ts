@@ -2,6 +2,7 @@
 // the CLI. State lives in <state dir>/rootless-netns (state dir: --config,
 // else $XDG_RUNTIME_DIR/skiff).
 import { SkiffError } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/error-codes.js';
 import { withLock } from '../../lib/lock.js';
 import { stateDir } from '../state.js';
 import { destroyAll, ensureNetns, status, stopNetns, type NetnsStatus } from './lifecycle.js';
@@ -35,7 +36,7 @@ export async function netnsEnsure(flags: { ports?: string; backend?: Backend }, 
     if (!created && stale) {
       if (readAttachments(p).length > 0) {
         throw new SkiffError(`the rootless netns is in use; its ${info.backend} cannot be replaced or forward new ports without cutting their connections`, {
-          code: 'SKIFF_ERR_ROOTLESS_PORTS',
+          code: ErrorCode.SKIFF_ERR_ROOTLESS_PORTS,
           hint: 'Stop the containers on rootless bridge networks first',
         });
       }
@@ -59,7 +60,7 @@ export async function netnsDestroy(force: boolean, e: NetnsEnv = {}): Promise<{ 
     const attached = readAttachments(p);
     if (attached.length > 0 && !force) {
       throw new SkiffError(`the rootless netns still has ${attached.length} container network(s) attached (${attached.join(', ')})`, {
-        code: 'SKIFF_ERR_ROOTLESS_NETNS_BUSY',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_NETNS_BUSY,
         hint: 'Tear the containers down first, or pass --force',
       });
     }

@@ -5,6 +5,7 @@
 // skiff-dns exactly as when Podman runs it inside its own rootless netns.
 import { run } from '../../lib/exec.js';
 import { ConfigError, SkiffError, toError, throwCollected } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/error-codes.js';
 import { withLock } from '../../lib/lock.js';
 import { createLog } from '../../lib/log.js';
 import { parseNetworkOptions } from '../../../schemas/network-options.js';
@@ -47,7 +48,7 @@ export function attachmentKeys(input: string): Attaching {
 }
 
 async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: string): Promise<string> {
-  if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
+  if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: ErrorCode.SKIFF_ERR_ROOTLESS_NETNS });
   const script = process.argv[1];
   if (script === undefined) throw new SkiffError('cannot find the skiff script to run inside the rootless netns');
   const [cmd, args] = enterArgv(info.pause.pid, info.holder.pid, p.resolv, [process.execPath, script, ...c.globals, c.command, c.netns]);
@@ -68,7 +69,7 @@ async function runInner(info: NetnsInfo, p: NetnsPaths, c: InnerCommand, input: 
   const foreign =
     /Permission denied|Operation not permitted|EPERM|EACCES/.test(message) && (message.includes(c.netns) || message.startsWith('invalid namespace path'));
   throw new SkiffError(message, {
-    code: 'SKIFF_ERR_ROOTLESS_INNER',
+    code: ErrorCode.SKIFF_ERR_ROOTLESS_INNER,
     exitCode: r.code ?? 1,
     ...(foreign
       ? { hint: `Create the container's network namespace inside the rootless user namespace (the "userns" of \`skiff rootless netns status\`), e.g. nsenter --preserve-credentials --user=/proc/${info.pause.pid}/ns/user -- unshare --net ...` }
@@ -137,7 +138,7 @@ export async function enterSetup(stateDir: string, c: InnerCommand, input: strin
       info = (await ensureNetns(p, union(info.ports, want), info.backend)).info;
     } else if (missing.length > 0) {
       throw new SkiffError(`the rootless netns does not forward ${missing.join(', ')} (it forwards ${formatPortSet(info.ports)})`, {
-        code: 'SKIFF_ERR_ROOTLESS_PORTS',
+        code: ErrorCode.SKIFF_ERR_ROOTLESS_PORTS,
         hint: 'pasta cannot add ports while containers use the namespace: publish ports inside that set, or stop the containers and run `skiff rootless netns ensure --ports ...` with the ports you need',
       });
     }

@@ -5,6 +5,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run, spawnDetached } from '../../lib/exec.js';
 import { SkiffError, toError, throwCollected } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/error-codes.js';
 import { createLog } from '../../lib/log.js';
 import { removeFile, writeFileAtomic } from '../../lib/state-files.js';
 import { isOurs, readProcStat, stopHelper } from '../proc.js';
@@ -49,7 +50,7 @@ async function startHolder(argv: [string, string[]], ns: 'user' | 'net', what: s
   }
   await stopHelper(pid, readProcStat(pid)?.starttime ?? '', 500).catch(() => undefined);
   throw new SkiffError(`could not create the ${what} (${argv[0]} ${argv[1].join(' ')} did not get its own ${ns} namespace)`, {
-    code: 'SKIFF_ERR_ROOTLESS_NETNS',
+    code: ErrorCode.SKIFF_ERR_ROOTLESS_NETNS,
     hint: 'Check that unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)',
   });
 }
@@ -106,7 +107,7 @@ export async function ensureNetns(p: NetnsPaths, ports: PortSet, backend: Backen
   try {
     const [cmd, args] = inNetnsArgv(pause.pid, holder.pid, ['ip', 'link', 'set', 'lo', 'up']);
     const lo = await run(cmd, args, { timeoutMs: 5000 });
-    if (lo.code !== 0) throw new SkiffError(`cannot bring up lo in the rootless netns: ${lo.stderr.trim()}`, { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
+    if (lo.code !== 0) throw new SkiffError(`cannot bring up lo in the rootless netns: ${lo.stderr.trim()}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_NETNS });
     return { info: await connect(p, withHolder, binary, features), created: true };
   } catch (e) {
     await stopNetns(p, readInfo(p) ?? withHolder).catch((u: unknown) => log.warn('undo failed', { error: String(u) }));
@@ -120,7 +121,7 @@ export async function ensureNetns(p: NetnsPaths, ports: PortSet, backend: Backen
  * ports later, live, through its API (enter.ts).
  */
 async function connect(p: NetnsPaths, info: NetnsInfo, binary: string, features: Features): Promise<NetnsInfo> {
-  if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: 'SKIFF_ERR_ROOTLESS_NETNS' });
+  if (!info.holder) throw new SkiffError('rootless netns has no holder process', { code: ErrorCode.SKIFF_ERR_ROOTLESS_NETNS });
   const o: RootlessOptions = {
     backend: info.backend,
     netns: `/proc/${info.holder.pid}/ns/net`,

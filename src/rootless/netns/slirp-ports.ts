@@ -3,6 +3,7 @@
 // Skiff's DNAT takes over (as with pasta). slirp4netns connects from its
 // gateway address, so the container does not see the client address.
 import { ConfigError, wrap } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/error-codes.js';
 import { Address4 } from 'ip-address';
 import { toForwards, type HostFwd } from '../ports.js';
 import { addHostFwd, call, decodeAdd, decodeRemove, removeHostFwd } from '../slirp-api.js';
@@ -31,7 +32,7 @@ export async function addFwds(socket: string, fwds: readonly HostFwd[]): Promise
     } catch (e) {
       await removeFwds(socket, added.map((a) => a.id)).catch(() => undefined);
       throw wrap(`cannot publish ${f.proto} ${f.host_addr}:${f.host_port} through slirp4netns`, e, {
-        code: 'SKIFF_ERR_SLIRP_API',
+        code: ErrorCode.SKIFF_ERR_SLIRP_API,
         hint: 'The host port may be in use, or below net.ipv4.ip_unprivileged_port_start',
       });
     }

@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 import '../../../schemas/zod-locale.js';
 import { readOptional, writeFileAtomic } from '../../lib/state-files.js';
 import { SkiffError } from '../../lib/errors.js';
+import { ErrorCode } from '../../lib/error-codes.js';
 
 export interface NetnsPaths {
   dir: string;
@@ -79,7 +80,7 @@ function readJson<T>(path: string, schema: z.ZodMiniType<T>, what: string): T | 
   try {
     text = readOptional(path);
   } catch (e) {
-    throw new SkiffError(`cannot read ${what} ${path}: ${(e as Error).message}`, { code: 'SKIFF_ERR_ROOTLESS_STATE' });
+    throw new SkiffError(`cannot read ${what} ${path}: ${(e as Error).message}`, { code: ErrorCode.SKIFF_ERR_ROOTLESS_STATE });
   }
   if (text === undefined) return undefined;
   const r = schema.safeParse((() => {
@@ -91,7 +92,7 @@ function readJson<T>(path: string, schema: z.ZodMiniType<T>, what: string): T | 
   })());
   if (!r.success) {
     throw new SkiffError(`${what} ${path} is corrupt`, {
-      code: 'SKIFF_ERR_ROOTLESS_STATE',
+      code: ErrorCode.SKIFF_ERR_ROOTLESS_STATE,
       hint: 'Run `skiff rootless netns destroy --force` to start over',
     });
   }
