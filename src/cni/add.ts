@@ -16,10 +16,10 @@ import { buildResult, planCni } from './translate.js';
 import { firewallOf, ipamCallOf, type CniRuntime } from './runtime.js';
 import { lockPathOf, removeRecord, saveRecord } from './state.js';
 import { commitCniDns, dnsContextOf, dnsWanted, removeCniDns, servedDns } from './dns.js';
+import { addMacspoof, removeMacspoof } from './macspoof.js';
 
 export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   const { conf, env, log } = rt;
-  if (conf.macspoofchk) throw new CniError(CniCode.UnsupportedField, 'macspoofchk is not supported by skiff yet');
   let ns;
   try {
     ns = openNetns(env.netns);
@@ -55,6 +55,11 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
             await fw.setupPorts(pf);
             undo.push('remove the port forwards', () => fw.teardownPorts(pf));
           }
+        }
+        if (conf.macspoofchk) {
+          if (!r.mac) throw new CniError(CniCode.SetupFailed, `macspoofchk: the MAC address of ${env.ifName} is unknown`);
+          await addMacspoof(p.hostVeth, r.mac);
+          undo.push('remove the MAC spoofing check', () => removeMacspoof(p.hostVeth));
         }
         if (dns) {
           await commitCniDns(dnsCtx, conf, env, p);

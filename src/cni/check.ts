@@ -12,6 +12,7 @@ import { hostVethName } from './translate.js';
 import { ipamCallOf, type CniRuntime } from './runtime.js';
 import { checkFirewall } from './check-firewall.js';
 import { dnsContextOf } from './dns.js';
+import { macspoofPresent } from './macspoof.js';
 
 const fail = (msg: string): CniError => new CniError(CniCode.SetupFailed, msg);
 
@@ -32,7 +33,12 @@ export async function cmdCheck(rt: CniRuntime): Promise<void> {
   try {
     ctr = await openNetlinkIn(ns);
     ifIndex = await checkContainer(ctr, prev, env.ifName, env.netns);
-    await checkHost(host, conf.bridge, hostVethName(env.containerId, env.ifName, conf.name));
+    const hostVeth = hostVethName(env.containerId, env.ifName, conf.name);
+    await checkHost(host, conf.bridge, hostVeth);
+    const mac = prev.interfaces[ifIndex]?.mac;
+    if (conf.macspoofchk && mac && !(await macspoofPresent(hostVeth, mac))) {
+      throw fail(`the MAC spoofing check of ${hostVeth} (${mac}) is not in the firewall (set bridge skiff macspoof)`);
+    }
   } finally {
     host.close();
     ctr?.close();

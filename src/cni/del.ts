@@ -10,6 +10,7 @@ import { planCni } from './translate.js';
 import { firewallOf, ipamCallOf, type CniRuntime } from './runtime.js';
 import { lockPathOf, removeRecord } from './state.js';
 import { dnsContextOf, removeCniDns } from './dns.js';
+import { removeMacspoof } from './macspoof.js';
 
 export async function cmdDel(rt: CniRuntime): Promise<void> {
   const { conf, env, log } = rt;
@@ -20,7 +21,7 @@ export async function cmdDel(rt: CniRuntime): Promise<void> {
   }
   // names go first, so nothing resolves to an address that is being released
   if (conf.dnsAliases) await attempt('remove the DNS entries', () => removeCniDns(dnsContextOf(rt.stateDir, rt.procEnv), conf, env.containerId));
-  const { plan } = planCni(conf, env, undefined);
+  const { plan, hostVeth } = planCni(conf, env, undefined);
   // no netns is normal for DEL: the container is gone, the host side is still cleaned up
   const ns = openNetnsIfPresent(env.netns, log, 'info');
   try {
@@ -31,6 +32,7 @@ export async function cmdDel(rt: CniRuntime): Promise<void> {
         const net = plan.firewall;
         // the firewall keeps what setupPorts added; an empty list means "whatever was saved"
         if (fw && net) await attempt('remove the port forwards', () => fw.teardownPorts({ containerId: env.containerId, network: net, portMappings: [] }));
+        if (conf.macspoofchk) await attempt('remove the MAC spoofing check', () => removeMacspoof(hostVeth));
         let bridgeEmpty = false;
         await attempt(`remove interface ${env.ifName}`, async () => {
           bridgeEmpty = (await teardownBridgeLinks(plan, aenv)).bridgeEmpty;

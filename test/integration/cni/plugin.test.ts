@@ -251,6 +251,84 @@ describe('skiff-cni', { skip }, () => {
     assert.deepEqual(leases(), []);
   });
 
+  test('dual stack: host-local v4 + v6 ranges; addresses, gateways, routes; results in 1.0.0 and 0.4.0 format; CHECK, DEL', () => {
+    // host-local goes on from its last reservation: the second container gets .3
+    for (const [version, id, n] of [['1.0.0', 'ds-10', 2], ['0.4.0', 'ds-04', 3]] as const) {
+      const c = node.container();
+      const a = { containerId: id, netns: c.path };
+      const ds = conf({
+        cniVersion: version,
+        name: 'dualnet',
+        bridge: 'cni6',
+        isDefaultGateway: true,
+        ipam: { type: 'host-local', dataDir: node.ipamDir, ranges: [[{ subnet: '10.27.0.0/24' }], [{ subnet: 'fd27:0:0:1::/64' }]] },
+      });
+      const res = node.ok('ADD', ds, a);
+      assert.equal(res.cniVersion, version);
+      const tag = (v: string) => (version === '0.4.0' ? { version: v } : {});
+      assert.deepEqual(res.ips, [
+        { ...tag('4'), interface: 2, address: `10.27.0.${n}/24`, gateway: '10.27.0.1' },
+        { ...tag('6'), interface: 2, address: `fd27:0:0:1::${n}/64`, gateway: 'fd27:0:0:1::1' },
+      ]);
+      assert.deepEqual(res.routes, [
+        { dst: '0.0.0.0/0', gw: '10.27.0.1' },
+        { dst: '::/0', gw: 'fd27:0:0:1::1' },
+      ]);
+      assert.deepEqual(addrsOf(c, 'eth0'), [`10.27.0.${n}/24`, `fd27:0:0:1::${n}/64`]);
+      assert.deepEqual(addrsOf(node.ns, 'cni6'), ['10.27.0.1/24', 'fd27:0:0:1::1/64']);
+      assert.equal(c.ipJson<{ gateway: string }[]>(['-6', 'route', 'show', 'default'])[0]!.gateway, 'fd27:0:0:1::1');
+      assert.equal(c.ipJson<{ gateway: string }[]>(['-4', 'route', 'show', 'default'])[0]!.gateway, '10.27.0.1');
+      assert.equal(c.run('ping', ['-6', '-c1', '-W3', 'fd27:0:0:1::1']).code, 0, 'the v6 gateway answers');
+      assert.match(node.nftElements('masq6', 'set') ?? '', /fd27:0:0:1::\/64/);
+      assert.match(node.nftElements('masq4', 'set') ?? '', /10\.27\.0\.0\/24/);
+      const chk = node.exec('CHECK', { ...ds, prevResult: res }, a);
+      assert.equal(chk.code, 0, chk.stdout);
+      node.ok('DEL', ds, a);
+      assert.ok(!node.linkNames().includes('cni6'));
+      assert.deepEqual(readdirSync(`${node.ipamDir}/dualnet`).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip')), [], 'both leases released');
+    }
+  });
+
+  test('macspoofchk: frames with another source MAC are dropped at the bridge; the rule reads back; CHECK and DEL', () => {
+    const c1 = node.container();
+    const c2 = node.container();
+    const ms = conf({ name: 'spoofnet', bridge: 'cni5', macspoofchk: true, ipam: node.hostLocal('10.26.0.0/24') });
+    const a1 = { containerId: 'spoof-1', netns: c1.path };
+    const a2 = { containerId: 'spoof-2', netns: c2.path };
+    const r1 = node.ok('ADD', ms, a1);
+    const r2 = node.ok('ADD', ms, a2);
+    const veth1 = r1.interfaces[1].name as string;
+    const mac1 = r1.interfaces[2].mac as string;
+    const ip2 = r2.ips[0].address.split('/')[0];
+    const table = () => node.ns.run('nft', ['list', 'table', 'bridge', 'skiff']);
+    const dropped = () => Number(/counter packets (\d+)/.exec(table().stdout)?.[1] ?? NaN);
+    assert.match(table().stdout, /iifname @macspoof_ports iifname \. ether saddr != @macspoof counter packets \d+ bytes \d+ drop/);
+    assert.match(table().stdout, new RegExp(`"${veth1}" \\. ${mac1}`));
+    assert.equal(c1.run('ping', ['-c1', '-W2', ip2]).code, 0, 'own MAC passes');
+    assert.equal(node.exec('CHECK', { ...ms, prevResult: r1 }, a1).code, 0);
+    const before = dropped();
+
+    c1.sh('ip', ['link', 'set', 'eth0', 'address', '02:00:00:00:00:99']);
+    c1.run('ip', ['neigh', 'flush', 'dev', 'eth0']);
+    assert.notEqual(c1.run('ping', ['-c2', '-W1', ip2]).code, 0, 'a spoofed source MAC is dropped');
+    assert.notEqual(c1.run('ping', ['-c1', '-W1', '10.26.0.1']).code, 0, 'also towards the gateway');
+    assert.ok(dropped() > before, `the drop counter grew: ${before} -> ${dropped()}`);
+    c1.sh('ip', ['link', 'set', 'eth0', 'address', mac1]);
+    assert.equal(c1.run('ping', ['-c1', '-W2', ip2]).code, 0, 'the real MAC passes again');
+
+    node.nft(['delete', 'element', 'bridge', 'skiff', 'macspoof', `{ "${veth1}" . ${mac1} }`]);
+    const r = node.exec('CHECK', { ...ms, prevResult: r1 }, a1);
+    assert.equal(r.json?.code, 100, r.stdout);
+    assert.equal(r.json.msg, `the MAC spoofing check of ${veth1} (${mac1}) is not in the firewall (set bridge skiff macspoof)`);
+
+    node.ok('DEL', ms, a1);
+    assert.doesNotMatch(table().stdout, new RegExp(veth1));
+    assert.match(table().stdout, new RegExp(r2.interfaces[1].name), 'the other port stays checked');
+    node.ok('DEL', ms, a2);
+    node.ok('DEL', ms, a2);
+    assert.notEqual(table().code, 0, 'the table went with the last port');
+  });
+
   test('ipMasq false and clusterCIDR: no masquerade element, the cluster range is a no-NAT destination', () => {
     const c = node.container();
     const a = { containerId: 'flannel', netns: c.path };
