@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { firstHost, parseCidr } from '../../schemas/ip.js';
 import type { Attachment, Network } from '../../schemas/network-options.js';
-import { planBridge } from '../drivers/bridge-plan.js';
-import type { BridgePlan, PlanContext } from '../drivers/plan.js';
+import { planBridge, type BridgePlan } from '../drivers/bridge-plan.js';
+import type { PlanContext } from '../drivers/plan.js';
 import type { NetConf } from './config.js';
 import type { CniEnv } from './env.js';
 import { hasDns, type CniRoute, type Result, type ResultIp } from './result.js';

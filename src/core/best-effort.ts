@@ -7,8 +7,7 @@ import type { Log } from '../lib/log.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js';
 import type { Netlink } from '../netlink/netlink.js';
-
-export type Attempt = (what: string, fn: () => Promise<unknown>) => Promise<void>;
+import type { Attempt } from '../drivers/driver.js';
 
 /** Collects the failures of best-effort steps; `finish()` throws them together (MultiError when several). */
 export class BestEffort {

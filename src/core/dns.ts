@@ -3,7 +3,7 @@
 // loaded only when a network actually has DNS enabled.
 import { ConfigError, wrap } from '../lib/errors.js';
 import type { NetworkOptions } from '../../schemas/network-options.js';
-import type { BridgePlan } from '../drivers/plan.js';
+import type { PlanBase } from '../drivers/plan.js';
 import type { Context } from './context.js';
 
 type Wiring = typeof import('../dns-feed/feed.js');
@@ -17,7 +17,7 @@ function dnsContext(ctx: Context, configDir: string) {
 }
 
 /** A DNS server that is one of the gateways would forward to itself forever. */
-export function checkDnsLoop(plans: BridgePlan[], opts: NetworkOptions): void {
+export function checkDnsLoop(plans: readonly PlanBase[], opts: NetworkOptions): void {
   const gateways = new Map<string, string>();
   for (const p of plans) for (const g of p.firewall?.gateways ?? []) gateways.set(g, p.attachment.name);
   const loop = (server: string, net: string, field: string): ConfigError =>
@@ -36,7 +36,7 @@ export function checkDnsLoop(plans: BridgePlan[], opts: NetworkOptions): void {
   }
 }
 
-export async function commitDns(ctx: Context, configDir: string, opts: NetworkOptions, plans: BridgePlan[], bindIps: Map<string, string[]>): Promise<void> {
+export async function commitDns(ctx: Context, configDir: string, opts: NetworkOptions, plans: readonly PlanBase[], bindIps: Map<string, string[]>): Promise<void> {
   const entries = plans.flatMap((p) =>
     p.dns
       ? [
@@ -63,7 +63,7 @@ export async function commitDns(ctx: Context, configDir: string, opts: NetworkOp
   }
 }
 
-export async function removeDns(ctx: Context, configDir: string, opts: NetworkOptions, plans: BridgePlan[]): Promise<void> {
+export async function removeDns(ctx: Context, configDir: string, opts: NetworkOptions, plans: readonly PlanBase[]): Promise<void> {
   const networks = plans.flatMap((p) => (p.dns ? [{ name: p.dns.network, internal: p.dns.internal }] : []));
   if (networks.length === 0) return;
   await (await load()).removeDnsEntries(dnsContext(ctx, configDir), opts.containerId, networks);

@@ -2,12 +2,12 @@
 // changed — the plans (links, addresses, routes, sysctls, DNS entries) and
 // the exact nftables batches. Useful to review what Skiff will do to a host
 // that has its own firewall and to debug a network definition.
-import type { AttachmentPlan } from '../drivers/plan.js';
+import type { PlanBase } from '../drivers/plan.js';
 import type { Context } from './context.js';
-import { bridgePlans, loadOptions, planAll } from './plan.js';
+import { loadOptions, planAll, plansOf } from './plan.js';
 import { checkDnsLoop } from './dns.js';
 
-function describe(p: AttachmentPlan): Record<string, unknown> {
+function describe(p: PlanBase): Record<string, unknown> {
   const { attachment, ...rest } = p;
   return { network: attachment.name, ...rest };
 }
@@ -15,13 +15,13 @@ function describe(p: AttachmentPlan): Record<string, unknown> {
 export async function dryRunSetup(ctx: Context, input: string): Promise<Record<string, unknown>> {
   const opts = loadOptions(input);
   for (const w of opts.warnings) ctx.log.warn(w);
-  const plans = await planAll(opts, ctx);
-  checkDnsLoop(bridgePlans(plans), opts);
+  const plans = plansOf(await planAll(opts, ctx));
+  checkDnsLoop(plans, opts);
   const firewall: { what: string; batch: unknown }[] = [];
   if (ctx.firewallDriver === 'nftables') {
     const { dryRunNftablesDriver } = await import('../../firewall/nftables/dry-run.js');
     const { driver, batches } = dryRunNftablesDriver();
-    for (const p of bridgePlans(plans)) {
+    for (const p of plans) {
       if (!p.firewall) continue;
       await driver.setupNetwork(p.firewall);
       if (p.ports) await driver.setupPorts(p.ports);

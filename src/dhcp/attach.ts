@@ -3,7 +3,6 @@
 // gets the lease; the address, default route and DNS come from it.
 import type { Attachment } from '../../schemas/network-options.js';
 import type { Netlink } from '../netlink/netlink.js';
-import type { StatusSubnet } from '../drivers/plan.js';
 import type { UndoStack } from '../lib/undo.js';
 import { SkiffError, wrap } from '../lib/errors.js';
 import { proxySocketPath, type ProtoLease, type ProtoNetworkConfig } from './grpc.js';
@@ -18,11 +17,19 @@ export interface DhcpPlan {
   userDns: boolean;
 }
 
+/** The StatusBlock fields a lease fills in (the shape of a driver plan's `status`). */
+export interface LeaseStatus {
+  subnets: { ipnet: string; gateway: string | null }[];
+  dnsServerIps: string[];
+  dnsSearchDomains: string[];
+}
+
+/** What a driver's plan offers for DHCP (bridge and macvlan plans have this shape). */
 export interface DhcpAttachable {
   attachment: Attachment;
   containerIf: string;
   dhcp?: DhcpPlan | undefined;
-  status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
+  status: LeaseStatus;
 }
 
 export interface DhcpCallContext {

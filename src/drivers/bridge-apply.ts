@@ -4,22 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, NetlinkError, SkiffError } from '../lib/errors.js';
 import { writeFileAtomic, removeFile } from '../lib/state-files.js';
-import type { Log } from '../lib/log.js';
 import type { Link, Netlink } from '../netlink/netlink.js';
-import type { NetnsHandle } from '../netlink/netns.js';
 import { applySysctls, configureContainerLink, removeLinklessRoutes } from './container-link.js';
 import type { UndoStack } from '../lib/undo.js';
-import type { BridgePlan } from './plan.js';
-import { HOST_VETH } from './bridge-plan.js';
+import { HOST_VETH, type BridgePlan } from './bridge-plan.js';
+import type { ApplyEnv } from './driver.js';
 import { errnoNumber, errnoText } from '../netlink/wire.js';
-
-export interface ApplyEnv {
-  host: Netlink;
-  /** undefined in teardown when the container namespace is gone */
-  ctr: Netlink | undefined;
-  ns: NetnsHandle | undefined;
-  log: Log;
-}
 
 export interface BridgeSetupResult {
   mac: string;

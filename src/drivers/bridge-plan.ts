@@ -3,15 +3,50 @@
 import { ConfigError } from '../lib/errors.js';
 import { parseIp, parseMac } from '../../schemas/ip.js';
 import type { Attachment } from '../../schemas/network-options.js';
-import type { FirewallNetwork } from '../../firewall/firewall.js';
+import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';
+import type { DhcpPlan } from '../dhcp/attach.js';
 import { parseBridgeOptions } from './driver-options.js';
-import type { BridgePlan, PlanContext, Sysctl } from './plan.js';
+import type { DnsPlan, PlanBase, PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
 import { ipamDriver, planAddressing } from './addressing.js';
 
 export const DNS_SEARCH_DOMAIN = 'dns.podman';
 /** Stands for the host veth's name in planned sysctl keys until the kernel has named it. */
 export const HOST_VETH = '{host_veth}';
 const IFNAMSIZ = 15;
+
+export interface BridgePlan extends PlanBase {
+  driver: 'bridge';
+  attachment: Attachment;
+  bridge: string;
+  managed: boolean;
+  /** undefined: the MTU of the host's default-route interface (kernel default if none) */
+  mtu: number | undefined;
+  /** host-side veth name (host_interface_name); undefined: the kernel's next veth%d */
+  hostVeth: string | undefined;
+  containerIf: string;
+  containerMac: string | undefined;
+  /** addresses with the subnet's prefix, e.g. "10.88.0.2/16" */
+  containerAddrs: string[];
+  /** gateway addresses on the bridge, e.g. "10.88.0.1/16" */
+  bridgeAddrs: string[];
+  routes: PlannedRoute[];
+  /** written only when this call creates the bridge */
+  bridgeSysctls: Sysctl[];
+  /** keys name the host veth as HOST_VETH when the kernel picks the name */
+  hostVethSysctls: Sysctl[];
+  containerSysctls: Sysctl[];
+  /** persisted under /run/sysctl.d when the bridge is created (systemd hosts, root only) */
+  sysctlFile: { path: string; content: string } | undefined;
+  vrf: string | undefined;
+  vlan: number | undefined;
+  ipv6: boolean;
+  firewall: FirewallNetwork | undefined;
+  ports: PortForward | undefined;
+  dns: DnsPlan | undefined;
+  /** IPAM dhcp (unmanaged bridges only): the proxy leases the address at apply time */
+  dhcp: DhcpPlan | undefined;
+  status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
+}
 
 function checkIfName(name: string, where: string): void {
   if (name.length > IFNAMSIZ) throw new ConfigError(`${where}: interface name ${name} is longer than ${IFNAMSIZ} characters`);

@@ -1,11 +1,10 @@
-// What a driver decides for one container on one network, as plain data.
-// Plans are pure (unit-tested without root); apply layers carry them out.
+// What every driver's plan shares, as plain data. Plans are pure (unit-tested
+// without root); apply layers carry them out. Each driver's own plan type
+// lives beside it (bridge-plan.ts, vlan-plan.ts, plugin-driver.ts).
 import type { Attachment } from '../../schemas/network-options.js';
 import type { PortMapping } from '../../schemas/port-mapping.js';
 import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';
 import type { RouteSpec } from '../netlink/netlink.js';
-import type { VlanPlan } from './vlan-plan.js';
-import type { DhcpPlan } from '../dhcp/attach.js';
 
 export interface Sysctl {
   key: string;
@@ -34,49 +33,18 @@ export interface StatusSubnet {
   gateway: string | null;
 }
 
-export interface BridgePlan {
-  driver: 'bridge';
+/**
+ * The fields of a plan that core reads, whatever the driver: which network it
+ * is for, and what it asks of the firewall and the DNS server (absent: nothing).
+ */
+export interface PlanBase {
+  /** shown by `setup --dry-run`; core never branches on it */
+  driver: string;
   attachment: Attachment;
-  bridge: string;
-  managed: boolean;
-  /** undefined: the MTU of the host's default-route interface (kernel default if none) */
-  mtu: number | undefined;
-  /** host-side veth name (host_interface_name); undefined: the kernel's next veth%d */
-  hostVeth: string | undefined;
-  containerIf: string;
-  containerMac: string | undefined;
-  /** addresses with the subnet's prefix, e.g. "10.88.0.2/16" */
-  containerAddrs: string[];
-  /** gateway addresses on the bridge, e.g. "10.88.0.1/16" */
-  bridgeAddrs: string[];
-  routes: PlannedRoute[];
-  /** written only when this call creates the bridge */
-  bridgeSysctls: Sysctl[];
-  /** keys name the host veth as HOST_VETH (bridge-plan.ts) when the kernel picks the name */
-  hostVethSysctls: Sysctl[];
-  containerSysctls: Sysctl[];
-  /** persisted under /run/sysctl.d when the bridge is created (systemd hosts, root only) */
-  sysctlFile: { path: string; content: string } | undefined;
-  vrf: string | undefined;
-  vlan: number | undefined;
-  ipv6: boolean;
-  firewall: FirewallNetwork | undefined;
-  ports: PortForward | undefined;
-  dns: DnsPlan | undefined;
-  /** IPAM dhcp (unmanaged bridges only): the proxy leases the address at apply time */
-  dhcp: DhcpPlan | undefined;
-  status: { subnets: StatusSubnet[]; dnsServerIps: string[]; dnsSearchDomains: string[] };
+  firewall?: FirewallNetwork | undefined;
+  ports?: PortForward | undefined;
+  dns?: DnsPlan | undefined;
 }
-
-/** A network whose driver is an external plugin. */
-export interface PluginPlan {
-  driver: 'plugin';
-  attachment: Attachment;
-  /** the plugin executable */
-  path: string;
-}
-
-export type AttachmentPlan = BridgePlan | VlanPlan | PluginPlan;
 
 export interface PlanContext {
   containerId: string;

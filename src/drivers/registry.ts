@@ -1,24 +1,52 @@
-// Picks the driver for an attachment. Built-in: bridge, macvlan, ipvlan.
-// Anything else is a plugin looked up in --plugin-directory; the plugin module
-// (and its schemas) is loaded only when such a network shows up.
+// Network driver name → its implementation of the driver interface
+// (driver.ts). Built-in: bridge, macvlan, ipvlan. Anything else is a plugin
+// looked up in --plugin-directory; the plugin module (and its schemas) is
+// loaded only when such a network shows up. Adding a driver: its files, and
+// one line in BUILTIN.
 import type { Attachment } from '../../schemas/network-options.js';
-import { planBridge } from './bridge-plan.js';
-import { planVlan } from './vlan-plan.js';
-import type { AttachmentPlan, PlanContext } from './plan.js';
+import { bridgeDriver } from './bridge.js';
+import { vlanDriver } from './vlan.js';
+import { pluginDriver } from './plugin-driver.js';
+import type { CallEnv, Driver, SetupResult, TeardownEnv } from './driver.js';
+import type { PlanBase, PlanContext } from './plan.js';
+import type { UndoStack } from '../lib/undo.js';
 
-export async function planAttachment(att: Attachment, ctx: PlanContext, pluginDirs: readonly string[]): Promise<AttachmentPlan> {
-  const driver = att.network.driver;
-  switch (driver) {
-    case 'bridge':
-      return planBridge(att, ctx);
-    case 'macvlan':
-    case 'ipvlan':
-      return planVlan(att, ctx);
-    default: {
-      const { findPlugin, unknownDriverError } = await import('./plugin.js');
-      const path = findPlugin(pluginDirs, driver);
-      if (!path) throw unknownDriverError(driver, pluginDirs);
-      return { driver: 'plugin', attachment: att, path };
-    }
-  }
+const BUILTIN: Readonly<Record<string, Driver>> = {
+  bridge: bridgeDriver,
+  macvlan: vlanDriver,
+  ipvlan: vlanDriver,
+};
+
+/** The names of the built-in drivers, in the order netavark lists them. */
+export const BUILTIN_DRIVERS: readonly string[] = Object.keys(BUILTIN);
+
+export function isBuiltinDriver(name: string): boolean {
+  return Object.hasOwn(BUILTIN, name);
+}
+
+/** The driver called `name`: built in, else the plugin of that name; unknown is netavark's error. */
+export async function driverFor(name: string, pluginDirs: readonly string[]): Promise<Driver> {
+  const builtin = isBuiltinDriver(name) ? BUILTIN[name] : undefined;
+  if (builtin) return builtin;
+  const { findPlugin, unknownDriverError } = await import('./plugin.js');
+  const path = findPlugin(pluginDirs, name);
+  if (!path) throw unknownDriverError(name, pluginDirs);
+  return pluginDriver(path);
+}
+
+/** One attachment's plan (plain data) bound to the driver that made it: only that driver ever sees the plan. */
+export interface PlannedAttachment {
+  plan: PlanBase;
+  setup(env: CallEnv, undo: UndoStack): Promise<SetupResult>;
+  teardown(env: TeardownEnv): Promise<void>;
+}
+
+export async function planAttachment(att: Attachment, ctx: PlanContext, pluginDirs: readonly string[]): Promise<PlannedAttachment> {
+  const driver = await driverFor(att.network.driver, pluginDirs);
+  const plan = driver.plan(att, ctx);
+  return {
+    plan,
+    setup: (env, undo) => driver.setup(plan, env, undo),
+    teardown: (env) => driver.teardown(plan, env),
+  };
 }

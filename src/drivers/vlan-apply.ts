@@ -3,7 +3,8 @@
 import { ConfigError, NetlinkError, SkiffError, wrap } from '../lib/errors.js';
 import type { Netlink } from '../netlink/netlink.js';
 import type { UndoStack } from '../lib/undo.js';
-import { defaultRouteLink, type ApplyEnv } from './bridge-apply.js';
+import { defaultRouteLink } from './bridge-apply.js';
+import type { ApplyEnv } from './driver.js';
 import { configureContainerLink, removeLinklessRoutes } from './container-link.js';
 import type { VlanPlan } from './vlan-plan.js';
 

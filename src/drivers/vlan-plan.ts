@@ -7,7 +7,7 @@ import { parseMac } from '../../schemas/ip.js';
 import type { Attachment } from '../../schemas/network-options.js';
 import { OptionReader } from './driver-options.js';
 import { ipamDriver, planAddressing } from './addressing.js';
-import type { PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
+import type { PlanBase, PlanContext, PlannedRoute, StatusSubnet, Sysctl } from './plan.js';
 import type { DhcpPlan } from '../dhcp/attach.js';
 
 /** linux/if_link.h enum macvlan_mode: a bit per mode. */
@@ -18,7 +18,7 @@ export const IPVLAN_MODE = { l2: 0, l3: 1, l3s: 2 } as const;
 /** Below the bridge default (100) so a macvlan default route wins (podman#23984). */
 export const VLAN_DEFAULT_METRIC = 99;
 
-export interface VlanPlan {
+export interface VlanPlan extends PlanBase {
   driver: 'macvlan' | 'ipvlan';
   attachment: Attachment;
   /** parent link on the host; undefined = the interface of the host's default route (resolved at apply) */

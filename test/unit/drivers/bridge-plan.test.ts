@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseNetworkOptions, type NetworkOptions } from '../../../schemas/network-options.js';
 import { HOST_VETH, planBridge } from '../../../src/drivers/bridge-plan.js';
 import type { PlanContext } from '../../../src/drivers/plan.js';
-import { statusBlock } from '../../../src/core/status.js';
+import { statusBlock } from '../../../src/drivers/status.js';
 import { REPO } from '../../helpers/sandbox.js';
 
 function load(name: string, fn: (o: any) => void = () => {}): NetworkOptions {

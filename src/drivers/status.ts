@@ -1,6 +1,6 @@
 // The StatusBlock map printed by `setup`: one entry per network,
 // exactly one interface each, addresses with the subnet prefix.
-import type { StatusSubnet } from '../drivers/plan.js';
+import type { StatusSubnet } from './plan.js';
 
 /** What a built-in driver's plan knows about its result. */
 export interface StatusSource {

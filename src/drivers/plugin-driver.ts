@@ -1,0 +1,48 @@
+// A network whose driver is an external plugin (plugin.ts runs it): one more
+// implementation of the driver interface. The plugin module and its schemas
+// are loaded only when such a network is set up or torn down.
+import type { NetworkOptions } from '../../schemas/network-options.js';
+import type { Attachment } from '../../schemas/network-options.js';
+import type { Driver } from './driver.js';
+import type { PlanBase } from './plan.js';
+import type { StatusBlock } from './status.js';
+
+export interface PluginPlan extends PlanBase {
+  driver: 'plugin';
+  attachment: Attachment;
+  /** the plugin executable */
+  path: string;
+}
+
+/** What a plugin gets on stdin for setup and teardown (netavark's NetworkPluginExec). */
+export function pluginInput(opts: NetworkOptions, plan: PluginPlan) {
+  return {
+    container_id: opts.containerId,
+    container_name: opts.containerName,
+    port_mappings: opts.portMappings,
+    network: plan.attachment.network,
+    network_options: plan.attachment.opts,
+  };
+}
+
+/** The driver for the plugin executable at `path`. */
+export function pluginDriver(path: string): Driver<PluginPlan> {
+  return {
+    plan: (attachment) => ({ driver: 'plugin', attachment, path }),
+
+    async setup(plan, env, undo) {
+      const { pluginSetup, pluginTeardown } = await import('./plugin.js');
+      const input = pluginInput(env.opts, plan);
+      const sb = await pluginSetup(plan.path, env.nsPath, input);
+      undo.push(`tear down plugin network ${plan.attachment.name}`, () => pluginTeardown(plan.path, env.nsPath, input));
+      return { status: sb as StatusBlock };
+    },
+
+    async teardown(plan, env) {
+      await env.attempt(`tear down network ${plan.attachment.name}`, async () => {
+        const { pluginTeardown } = await import('./plugin.js');
+        await pluginTeardown(plan.path, env.nsPath, pluginInput(env.opts, plan));
+      });
+    },
+  };
+}
