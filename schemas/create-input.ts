@@ -1,6 +1,6 @@
 // `create` stdin: {"network", "used", "options"} as podman 6
 // sends it (nv:docs/netavark-create-input.md). This schema checks shapes only;
-// address syntax and the netavark rules live in src/core/create/.
+// address syntax and the netavark rules live in src/network/ and src/drivers/*-create.ts.
 // Go sends `omitempty` fields absent and nil maps/slices as null: both mean unset.
 // zod/mini: the full zod build costs ~650 KB of bundle read on every `skiff setup`.
 import * as z from 'zod/mini';

@@ -7,6 +7,9 @@ import { releaseLease, withLease } from './dhcp-lease.js';
 import { statusBlock } from './status.js';
 
 export const bridgeDriver: Driver<BridgePlan> = {
+  // loaded only by `create`: setup and teardown never need it
+  create: async (network, req, env) => (await import('./bridge-create.js')).createBridge(network, req, env.deps),
+
   plan: planBridge,
 
   async setup(plan, env, undo) {

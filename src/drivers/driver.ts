@@ -1,15 +1,19 @@
 // The one interface every network driver implements. Core asks the registry
 // (registry.ts) for the driver of a network and calls these methods; it never
-// looks at a driver's name. A driver is a plan (pure data, plan.ts), an apply
-// layer, and this object tying them to setup and teardown.
+// looks at a driver's name. A driver is its create part, a plan (pure data,
+// plan.ts), an apply layer, and this object tying them to create, setup and
+// teardown.
 import type { Attachment, NetworkOptions } from '../../schemas/network-options.js';
+import type { Network } from '../../schemas/network.js';
 import type { FirewallDriver } from '../../firewall/firewall.js';
 import type { Log } from '../lib/log.js';
 import type { UndoStack } from '../lib/undo.js';
 import type { Netlink } from '../netlink/netlink.js';
 import type { NetnsHandle } from '../netlink/netns.js';
+import type { CreateDeps, CreateRequest } from '../network/request.js';
 import type { PlanBase, PlanContext } from './plan.js';
 import type { StatusBlock } from './status.js';
+import type { PluginRunOptions } from './plugin.js';
 
 /** The kernel handles an apply layer works with. */
 export interface ApplyEnv {
@@ -41,7 +45,24 @@ export interface TeardownEnv extends CallEnv {
   attempt: Attempt;
 }
 
+/** What `create` knows beyond the request: the host facts, and how plugins are run (tests override it). */
+export interface CreateEnv {
+  deps: CreateDeps;
+  plugin?: PluginRunOptions | undefined;
+}
+
+export interface CreateResult {
+  network: Network;
+  /** the network's subnets must not overlap those already in use */
+  checkUsed: boolean;
+}
+
 export interface Driver<P extends PlanBase = PlanBase> {
+  /**
+   * `create`: the driver's part of completing `network` (a copy of the
+   * request's), after the checks every network gets and before the common finish.
+   */
+  create(network: Network, req: CreateRequest, env: CreateEnv): Promise<CreateResult>;
   /** Pure: what this attachment needs. Throws ConfigError naming the field for bad options. */
   plan(att: Attachment, ctx: PlanContext): P;
   /** Carries the plan out, registering an undo step for everything it creates. */

@@ -1,8 +1,8 @@
 // A network whose driver is an external plugin (plugin.ts runs it): one more
 // implementation of the driver interface. The plugin module and its schemas
-// are loaded only when such a network is set up or torn down.
-import type { NetworkOptions } from '../../schemas/network-options.js';
-import type { Attachment } from '../../schemas/network-options.js';
+// are loaded only when such a network is created, set up or torn down.
+import type { Attachment, NetworkOptions } from '../../schemas/network-options.js';
+import { SkiffError } from '../lib/errors.js';
 import type { Driver } from './driver.js';
 import type { PlanBase } from './plan.js';
 import type { StatusBlock } from './status.js';
@@ -28,6 +28,28 @@ export function pluginInput(opts: NetworkOptions, plan: PluginPlan) {
 /** The driver for the plugin executable at `path`. */
 export function pluginDriver(path: string): Driver<PluginPlan> {
   return {
+    async create(network, _req, env) {
+      const [{ pluginCreate }, { parsePluginNetwork }, { serializeNetwork }, { toNetwork }] = await Promise.all([
+        import('./plugin.js'),
+        import('../../schemas/create-input.js'),
+        import('../../schemas/network.js'),
+        import('../network/syntax.js'),
+      ]);
+      const out = await pluginCreate(path, serializeNetwork(network), env.plugin);
+      const raw = parsePluginNetwork(out);
+      if (!raw.ok) throw new SkiffError(`plugin ${JSON.stringify(network.driver)} returned an invalid network: ${raw.error}`);
+      const created = toNetwork(raw.value, 'plugin network');
+      // plugin-API.md: the plugin may change anything but these three
+      for (const key of ['name', 'id', 'driver'] as const) {
+        if (created[key] !== network[key]) {
+          throw new SkiffError(
+            `plugin ${JSON.stringify(network.driver)} changed the network ${key} from ${JSON.stringify(network[key])} to ${JSON.stringify(created[key])}`,
+          );
+        }
+      }
+      return { network: created, checkUsed: false };
+    },
+
     plan: (attachment) => ({ driver: 'plugin', attachment, path }),
 
     async setup(plan, env, undo) {

@@ -7,6 +7,9 @@ import { releaseLease, withLease } from './dhcp-lease.js';
 import { statusBlock } from './status.js';
 
 export const vlanDriver: Driver<VlanPlan> = {
+  // loaded only by `create`: setup and teardown never need it
+  create: async (network, _req, env) => (await import('./vlan-create.js')).createVlan(network, env.deps),
+
   plan: planVlan,
 
   async setup(plan, env, undo) {

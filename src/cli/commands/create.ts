@@ -1,20 +1,14 @@
-// `skiff create`: the create input JSON → the completed Network JSON (contract
-// §1.12). This file only gathers the host facts, calls the pure completion
-// (or the driver's plugin) and returns the value to print.
+// `skiff create`: the create input JSON → the completed Network JSON. This
+// file only gathers the host facts, calls the completion (core/create.ts: the
+// common checks and the driver's part, a plugin's included) and returns the
+// value to print.
 import { randomBytes } from 'node:crypto';
-import { parseCreateInput, parsePluginNetwork } from '../../../schemas/create-input.js';
+import { parseCreateInput } from '../../../schemas/create-input.js';
 import { serializeNetwork } from '../../../schemas/network.js';
-import {
-  checkCommon,
-  completeNetwork,
-  finishNetwork,
-  isBuiltinDriver,
-  toRequest,
-  type CreateDeps,
-} from '../../core/create/complete.js';
-import { toNetwork } from '../../core/create/syntax.js';
-import { ConfigError, SkiffError } from '../../lib/errors.js';
-import { findPlugin, pluginCreate, unknownDriverError, type PluginRunOptions } from '../../drivers/plugin.js';
+import { completeNetwork } from '../../core/create.js';
+import { toRequest, type CreateDeps } from '../../network/request.js';
+import { ConfigError } from '../../lib/errors.js';
+import type { PluginRunOptions } from '../../drivers/plugin.js';
 
 export interface CreateCommandOptions {
   /** --plugin-directory values, searched in order for a non-builtin driver */
@@ -63,23 +57,5 @@ export async function runCreate(inputText: string, opts: CreateCommandOptions = 
   const parsed = parseCreateInput(inputText);
   if (!parsed.ok) throw new ConfigError(`failed to load network create: ${parsed.error}`);
   const req = toRequest(parsed.value);
-  if (isBuiltinDriver(req.network.driver)) return serializeNetwork(completeNetwork(req, deps));
-
-  checkCommon(req);
-  const dirs = opts.pluginDirs ?? [];
-  const path = findPlugin(dirs, req.network.driver);
-  if (!path) throw unknownDriverError(req.network.driver, dirs);
-  const out = await pluginCreate(path, serializeNetwork(req.network), opts.plugin);
-  const raw = parsePluginNetwork(out);
-  if (!raw.ok) throw new SkiffError(`plugin ${JSON.stringify(req.network.driver)} returned an invalid network: ${raw.error}`);
-  const network = toNetwork(raw.value, 'plugin network');
-  // plugin-API.md: the plugin may change anything but these three
-  for (const key of ['name', 'id', 'driver'] as const) {
-    if (network[key] !== req.network[key]) {
-      throw new SkiffError(
-        `plugin ${JSON.stringify(req.network.driver)} changed the network ${key} from ${JSON.stringify(req.network[key])} to ${JSON.stringify(network[key])}`,
-      );
-    }
-  }
-  return serializeNetwork(finishNetwork(network, req, deps, false));
+  return serializeNetwork(await completeNetwork(req, { deps, plugin: opts.plugin, pluginDirs: opts.pluginDirs ?? [] }));
 }

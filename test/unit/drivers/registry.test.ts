@@ -11,7 +11,7 @@ import type { Driver } from '../../../src/drivers/driver.js';
 import { SkiffError } from '../../../src/lib/errors.js';
 
 // every method of the interface: a new one must be added here (and to every driver)
-const METHODS: readonly (keyof Driver)[] = ['plan', 'setup', 'teardown'];
+const METHODS: readonly (keyof Driver)[] = ['create', 'plan', 'setup', 'teardown'];
 
 function assertComplete(name: string, d: Driver): void {
   for (const m of METHODS) assert.equal(typeof d[m], 'function', `driver ${name} implements ${m}`);

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../../../helpers/sandbox.js';
 import { runCreate } from '../../../../src/cli/commands/create.js';
-import type { CreateDeps } from '../../../../src/core/create/complete.js';
+import type { CreateDeps } from '../../../../src/network/request.js';
 
 const DIR = join(REPO, 'test', 'fixtures', 'create');
 

@@ -1,7 +1,7 @@
 // Integer option parsing with the messages Rust's `str::parse` gives, because
 // netavark's option errors ("unable to parse \"mtu\": invalid digit found in
 // string") are what users and tests already know.
-import { ConfigError } from '../../lib/errors.js';
+import { ConfigError } from '../lib/errors.js';
 
 export type IntResult = { ok: true; value: number } | { ok: false; error: string };
 

@@ -1,9 +1,9 @@
 // Address syntax of a create input, checked before any rule runs (netavark gets
 // this from serde while decoding). Every address comes out in canonical text;
 // every error names the JSON field.
-import type { CreateNetworkInput } from '../../../schemas/create-input.js';
-import type { Network, NetworkRoute, NetworkSubnet } from '../../../schemas/network.js';
-import { ConfigError } from '../../lib/errors.js';
+import type { CreateNetworkInput } from '../../schemas/create-input.js';
+import type { Network, NetworkRoute, NetworkSubnet } from '../../schemas/network.js';
+import { ConfigError } from '../lib/errors.js';
 import { formatIp, formatNet, parseIp, parseNet, type Net } from './addr.js';
 
 export function canonicalIp(text: string, where: string): string {

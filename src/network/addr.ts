@@ -1,7 +1,7 @@
 // Address math for `create`, on ip-address. Addresses are bigints so that
 // pool walking, containment and ordering are plain integer comparisons.
 import { Address4, Address6 } from 'ip-address';
-import { parseCidr, parseIp as parseIpText } from '../../../schemas/ip.js';
+import { parseCidr, parseIp as parseIpText } from '../../schemas/ip.js';
 
 export type Family = 4 | 6;
 

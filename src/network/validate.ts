@@ -1,8 +1,8 @@
 // The rules `create` enforces, one small pure function each. Messages are
 // netavark's (nv:src/network/create_config/validation.rs): podman and users
 // match on them, e.g. "network already exists <name>" → ErrNetworkExists.
-import type { Network, NetworkSubnet } from '../../../schemas/network.js';
-import { ConfigError } from '../../lib/errors.js';
+import type { Network, NetworkSubnet } from '../../schemas/network.js';
+import { ConfigError } from '../lib/errors.js';
 import { bits, contains, formatIp, formatNet, overlaps, parseIp, parseNet, sameNet, type Ip, type Net } from './addr.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

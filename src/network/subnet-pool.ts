@@ -1,7 +1,7 @@
 // Free subnets for networks created without one: IPv4 walks the configured
 // pools in order; IPv6 picks a random ULA /64 (RFC 4193 says random, not
 // sequential, so two hosts rarely pick the same one).
-import { ConfigError } from '../../lib/errors.js';
+import { ConfigError } from '../lib/errors.js';
 import { bits, formatNet, parseNet, size, type Net } from './addr.js';
 import { intersectsAny } from './validate.js';
 
