@@ -94,6 +94,10 @@ function garbage(): Buffer {
 }
 
 const deadline = Date.now() + job.seconds * 1000;
+// SIGUSR2 (valid mode): the phase this stream accompanies is over. Caught from the start:
+// its default action would end the process before the stream is set up.
+let stopAt = deadline;
+process.on('SIGUSR2', () => (stopAt = Math.min(stopAt, Date.now())));
 const out = (r: Record<string, unknown>): void => {
   process.stdout.write(JSON.stringify(r) + '\n');
   process.exit(0);
@@ -127,10 +131,8 @@ async function valid(): Promise<void> {
   let id = 0;
   const rate = job.rate ?? 500;
   const t0 = Date.now();
-  let stopAt = deadline;
-  // SIGUSR2: the phase this stream accompanies is over
-  process.on('SIGUSR2', () => (stopAt = Math.min(stopAt, Date.now())));
   let lastSweep = t0;
+  process.stderr.write('ready\n');
   await new Promise<void>((done) => {
     const tick = setInterval(() => {
       const now = Date.now();

@@ -106,7 +106,7 @@ function spawnIn(ns: Netns, args: string[], onChild?: (c: ChildProcess) => void)
 
 async function worker<T>(mode: string, job: Record<string, unknown>, onChild?: (c: ChildProcess) => void): Promise<T> {
   const r = await spawnIn(host, [process.execPath, WORKER, mode, JSON.stringify(job)], onChild);
-  if (r.code !== 0) throw new Error(`worker ${mode} failed: ${r.stderr}`);
+  if (r.code !== 0) throw new Error(`worker ${mode} failed (exit ${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
@@ -248,12 +248,18 @@ async function main(): Promise<number> {
   if (ONLY !== 'fuzz') {
     const drops0 = await udpDrops(53);
     let stream: ChildProcess | undefined;
+    let ready: () => void = () => undefined;
+    const streaming = new Promise<void>((r) => (ready = r));
     const reloadStream = worker<Valid>(
       'valid',
       { server: GW, src: CLIENT, seconds: RELOAD_SECONDS, rate: RELOAD_QPS, name: 'web', expect: CLIENT },
-      (c) => (stream = c),
+      (c) => {
+        stream = c;
+        c.stderr?.on('data', (d: Buffer) => d.toString().includes('ready') && ready());
+      },
     );
-    // the stream first reaches its rate
+    // the stream is sending (node starts slowly on a busy host), then reaches its rate
+    await Promise.race([streaming, reloadStream]);
     await new Promise((r) => setTimeout(r, 500));
     const rStart = Date.now();
     const rEnd = rStart + RELOAD_SECONDS * 1000;
