@@ -118,7 +118,9 @@ export class Backend {
   readonly requesters = new Map<string, Requester>();
   /** canonical bind IP → networks listening on it */
   readonly listeners = new Map<string, NetworkRecords[]>();
-  private readonly scopeCache = new Map<string, Scope>();
+  /** listener IP → source IP → scope */
+  private readonly scopeCache = new Map<string, Map<string, Scope>>();
+  private scopeCacheSize = 0;
 
   /** the parsed file each network was built from (for the next load's reuse) */
   private readonly sources = new Map<string, NetworkConfig>();
@@ -185,8 +187,9 @@ export class Backend {
    * IP is a known container, else the networks of the listener it reached.
    */
   scope(source: string, listenerIp: string): Scope {
-    const key = source + '|' + listenerIp;
-    const hit = this.scopeCache.get(key);
+    // two levels instead of a `source|listener` key: no string is built per query
+    let bySource = this.scopeCache.get(listenerIp);
+    const hit = bySource?.get(source);
     if (hit) return hit;
     const requester = this.requesters.get(source);
     const networks = requester
@@ -194,7 +197,11 @@ export class Backend {
       : this.listeners.get(listenerIp) ?? [];
     const scope: Scope = { networks, requester, internalOnly: networks.length > 0 && networks.every((n) => n.internal) };
     // bounded: unknown sources (the host, strangers) must not grow it without limit
-    if (requester || this.scopeCache.size < 4096) this.scopeCache.set(key, scope);
+    if (requester || this.scopeCacheSize < 4096) {
+      if (!bySource) this.scopeCache.set(listenerIp, (bySource = new Map()));
+      bySource.set(source, scope);
+      this.scopeCacheSize++;
+    }
     return scope;
   }
 

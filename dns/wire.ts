@@ -22,6 +22,8 @@ export const RCODE_REFUSED = 5;
 
 const HEADER = 12;
 const MAX_NAME = 255;
+/** a name's text: at most 255 wire bytes, each written as up to 2 characters (`\\.`) */
+const nameScratch = Buffer.alloc(2 * MAX_NAME);
 
 export interface Query {
   id: number;
@@ -48,8 +50,9 @@ export function parseQuery(buf: Uint8Array): ParseResult {
   const qd = (buf[4]! << 8) | buf[5]!;
   if (qd !== 1) return { ok: false, reply: 'formerr' };
   let off = HEADER;
-  let name = '';
   let total = 0;
+  // the name's text is written into one scratch buffer and decoded once: no string per character or label
+  let n = 0;
   for (;;) {
     if (off >= buf.length) return { ok: false, reply: 'formerr' };
     const len = buf[off]!;
@@ -60,16 +63,17 @@ export function parseQuery(buf: Uint8Array): ParseResult {
     if (len & 0xc0) return { ok: false, reply: 'formerr' }; // no compression in a query's question
     total += len + 1;
     if (total > MAX_NAME || off + 1 + len > buf.length) return { ok: false, reply: 'formerr' };
-    let label = '';
+    if (n > 0) nameScratch[n++] = 0x2e;
     for (let i = off + 1; i <= off + len; i++) {
       let c = buf[i]!;
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
       // a literal dot inside a label must not be confused with a separator
-      label += c === 0x2e ? '\\.' : String.fromCharCode(c);
+      else if (c === 0x2e) nameScratch[n++] = 0x5c;
+      nameScratch[n++] = c;
     }
-    name = name === '' ? label : name + '.' + label;
     off += len + 1;
   }
+  const name = n === 0 ? '' : nameScratch.toString('latin1', 0, n);
   if (off + 4 > buf.length) return { ok: false, reply: 'formerr' };
   const type = (buf[off]! << 8) | buf[off + 1]!;
   const qclass = (buf[off + 2]! << 8) | buf[off + 3]!;
@@ -246,24 +250,33 @@ export function buildReply(
     count++;
   }
   const out = Buffer.allocUnsafe(size);
+  // byte by byte: this runs for every local answer, and Buffer's checked writers and subarray cost more than the copy
   out[0] = query[0]!;
   out[1] = query[1]!;
-  out.writeUInt16BE(replyFlags(q.flags, rcode, true, count < rdatas.length), 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(count, 6);
-  out.writeUInt32BE(0, 8);
-  out.set(query.subarray(HEADER, q.questionEnd), HEADER);
+  const flags = replyFlags(q.flags, rcode, true, count < rdatas.length);
+  out[2] = flags >> 8;
+  out[3] = flags & 0xff;
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = count >> 8;
+  out[7] = count & 0xff;
+  out[8] = out[9] = out[10] = out[11] = 0;
+  for (let i = HEADER; i < q.questionEnd; i++) out[i] = query[i]!;
   let off = HEADER + qLen;
   for (let i = 0; i < count; i++) {
     const r = rdatas[i]!;
     out[off] = 0xc0;
     out[off + 1] = HEADER;
-    out.writeUInt16BE(type, off + 2);
-    out.writeUInt16BE(CLASS_IN, off + 4);
-    out.writeUInt32BE(0, off + 6);
-    out.writeUInt16BE(r.length, off + 10);
-    out.set(r, off + 12);
-    off += 12 + r.length;
+    out[off + 2] = type >> 8;
+    out[off + 3] = type & 0xff;
+    out[off + 4] = 0;
+    out[off + 5] = CLASS_IN;
+    out[off + 6] = out[off + 7] = out[off + 8] = out[off + 9] = 0;
+    out[off + 10] = r.length >> 8;
+    out[off + 11] = r.length & 0xff;
+    off += 12;
+    for (let j = 0; j < r.length; j++) out[off + j] = r[j]!;
+    off += r.length;
   }
   return out;
 }
