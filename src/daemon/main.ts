@@ -21,6 +21,7 @@ import { nsKeyOf } from './paths.js';
 import { saveStdio } from './run-request.js';
 import { serve, type Server } from './server.js';
 import { installInProcessNft } from './nft-in-process.js';
+import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -96,6 +97,7 @@ function main(): void {
   let idleTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let server: Server | undefined;
+  let quick: QuickDeletes | undefined;
 
   const stop = (reason: string): void => {
     if (stopping) return;
@@ -110,7 +112,7 @@ function main(): void {
       }
     }
     const exitWhenIdle = (): void => {
-      if (server?.busy) setTimeout(exitWhenIdle, 20);
+      if (server?.busy || (quick?.pending() ?? 0) > 0) setTimeout(exitWhenIdle, 20);
       else process.exit(0);
     };
     exitWhenIdle();
@@ -152,9 +154,11 @@ function main(): void {
       heap_used_bytes: process.memoryUsage().heapUsed,
       process_listeners: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0),
       idle_exit_ms: idleMs,
+      links_deleted_off_thread: quick?.served() ?? 0,
     }),
   });
   armIdle();
+  if (process.env.SKIFF_DAEMON_QUICK_DELETE !== '0') quick = installQuickDelete(ns.net, log);
   if (process.env.SKIFF_DAEMON_NFT !== 'spawn') {
     const nft = installInProcessNft(ns.net, log);
     setImmediate(() => nft.preload());

@@ -93,7 +93,7 @@ export function runInNetns<T>(ns: NetnsHandle, fn: () => T): T {
 
 /** Opens a Netlink facade whose socket lives inside `ns`. */
 export async function openNetlinkIn(ns: NetnsHandle): Promise<Netlink> {
-  return runInNetns(ns, openNetlinkSync);
+  return runInNetns(ns, () => openNetlinkSync(ns.fd));
 }
 
 /** Whether two paths name the same namespace (device + inode). */

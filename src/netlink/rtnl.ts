@@ -17,6 +17,8 @@ import {
   decodeMessages, encodeMessage, errnoName, errnoText, errorCode,
 } from './wire.js';
 import { Errno } from '../lib/errno.js';
+import { statSync } from 'node:fs';
+import { quickDeleteHandler, type DeleteWhere } from '../lib/quick-delete.js';
 
 const NETLINK_ROUTE = 0;
 const NEW = NLM_F_CREATE | NLM_F_EXCL;
@@ -150,9 +152,15 @@ export async function openNetlink(): Promise<Netlink> {
 }
 
 /** Same as `openNetlink`, synchronous: netns.ts creates the socket between two setns calls. */
-export function openNetlinkSync(): Netlink {
+export function openNetlinkSync(nsFd?: number): Netlink {
   try {
-    return new Rtnl(new RtnlSocket());
+    // where the socket lives, for skiffd's quick deletes (only looked up where there is a handler)
+    const where: DeleteWhere | undefined = !quickDeleteHandler()
+      ? undefined
+      : nsFd !== undefined
+        ? { nsFd }
+        : { ino: statSync('/proc/thread-self/ns/net').ino };
+    return new Rtnl(new RtnlSocket(), where);
   } catch (e) {
     const errno = (e as { errno?: number }).errno;
     throw new NetlinkError(`Netlink error: open rtnetlink socket: ${errno ? errnoText(errno) : (e as Error).message}`, {
@@ -163,7 +171,10 @@ export function openNetlinkSync(): Netlink {
 }
 
 class Rtnl implements Netlink {
-  constructor(private readonly sock: RtnlSocket) {}
+  constructor(
+    private readonly sock: RtnlSocket,
+    private readonly where: DeleteWhere | undefined,
+  ) {}
 
   /** Runs a request; a kernel refusal becomes `Netlink error: <what>: <strerror> (os error N)`. */
   private async call(what: string, type: number, flags: number, body: Buffer, hint?: (errno: string) => string | undefined): Promise<Buffer[]> {
@@ -300,6 +311,16 @@ class Rtnl implements Netlink {
   async deleteLink(name: string): Promise<'deleted' | 'absent'> {
     const body = this.body(`delete link ${name}`, () => Buffer.concat([ifinfomsg(), linkAttr.name(name)]));
     try {
+      const quick = this.where && quickDeleteHandler();
+      if (quick && this.where) {
+        // by index, on another thread, done once the device is unlisted (lib/quick-delete.ts)
+        const link = await this.getLink(name);
+        if (!link) return 'absent';
+        const started = quick(this.where, link.index);
+        const errno = started ? await started : -1;
+        if (errno === 0) return 'deleted';
+        if (errno > 0) throw new KernelError(errno);
+      }
       await this.sock.request(RTM_DELLINK, 0, body);
       return 'deleted';
     } catch (e) {

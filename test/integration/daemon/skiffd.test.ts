@@ -306,6 +306,39 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('teardown deletes links off-thread, yet when the client returns nothing of them is left and their names are free', () => {
+    const w = world();
+    const ctrs = [createNetns('skdq'), createNetns('skdq')];
+    try {
+      const n = net(uniq('skdq'));
+      const config = join(w.dir, 'state');
+      const input = (i: number): string => JSON.stringify(options(`q${i}`, [{ net: n, ips: [`10.88.2.${i + 2}`] }]));
+      const links = (ns: Netns): string[] => ns.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname).filter((x) => x !== 'lo').sort();
+      for (let round = 0; round < 3; round++) {
+        ctrs.forEach((c, i) => {
+          const r = w.call(['--config', config, ...FLAGS, 'setup', c.path], input(i));
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+        });
+        assert.equal(links(w.host).length, 3, 'the bridge and two veths');
+        // the last container's teardown also removes the bridge; each check runs right after the client exits
+        ctrs.forEach((c, i) => {
+          const r = w.call(['--config', config, ...FLAGS, 'teardown', c.path], input(i));
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+          assert.deepEqual(links(c), [], `round ${round}: container ${i} has no eth0 left`);
+          assert.deepEqual(links(w.host), i === 0 ? [n.bridge, links(w.host).find((x) => x !== n.bridge)!].sort() : [], `round ${round} after teardown ${i}`);
+          assert.equal(w.host.ipJson<unknown[]>(['-d', 'link', 'show', 'type', 'veth']).length, 1 - i);
+        });
+      }
+      assert.equal(w.status().links_deleted_off_thread, 9, 'the daemon deleted the links off-thread (2 veths and the bridge, 3 times)');
+      // tearing down again is a no-op, as always
+      const again = w.call(['--config', config, ...FLAGS, 'teardown', ctrs[0]!.path], input(0));
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    } finally {
+      for (const c of ctrs) c.destroy();
+      w.destroy();
+    }
+  });
+
   test('SKIFF_DAEMON=0 runs in-process and starts no daemon', () => {
     const w = world();
     try {
