@@ -7,6 +7,9 @@ import { run } from '../lib/exec.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns } from '../netlink/netns.js';
 import { setupBridge } from '../drivers/bridge-apply.js';
+import type { ApplyEnv } from '../drivers/driver.js';
+import { configureContainerLink } from '../drivers/container-link.js';
+import type { BridgePlan } from '../drivers/bridge-plan.js';
 import { UndoStack } from '../lib/undo.js';
 import { FirewallState } from '../../firewall/state.js';
 import { CniCode, CniError } from './errors.js';
@@ -18,6 +21,24 @@ import { lockPathOf, removeRecord, saveRecord } from './state.js';
 import { commitCniDns, dnsContextOf, dnsWanted, removeCniDns, servedDns } from './dns.js';
 import { addMacspoof, removeMacspoof } from './macspoof.js';
 
+/** IPAM plugins that configure the container's interface themselves (a DHCP client on it): called once it exists. */
+const IFACE_FIRST_IPAM = new Set(['dhcp']);
+
+/**
+ * Interface-first IPAM: the bridge and veth exist (L2 plan); now the gateway
+ * addresses on the bridge and the container's addresses and routes.
+ */
+async function addIpamAddresses(plan: BridgePlan, env: ApplyEnv): Promise<void> {
+  const br = await env.host.getLink(plan.bridge);
+  if (br && plan.managed) {
+    const have = new Set((await env.host.addresses(br.index)).map((a) => a.cidr));
+    for (const cidr of plan.bridgeAddrs) if (!have.has(cidr)) await env.host.addAddress({ linkIndex: br.index, cidr });
+  }
+  const link = await env.ctr!.getLink(plan.containerIf);
+  if (!link) throw new CniError(CniCode.SetupFailed, `interface ${plan.containerIf} is missing in the container namespace`);
+  await configureContainerLink(env.ctr!, env.ns!, link.index, { containerSysctls: [], containerAddrs: plan.containerAddrs, routes: plan.routes }, env.log);
+}
+
 export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   const { conf, env, log } = rt;
   let ns;
@@ -26,26 +47,36 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   } catch (e) {
     throw new CniError(CniCode.InvalidEnvironment, `CNI_NETNS ${env.netns}: ${errorMessage(e)}`);
   }
-  const ipam = conf.ipamType ? await ipamAdd(ipamCallOf(rt, 'ADD'), conf.cniVersion) : undefined;
+  // the reference `dhcp` plugin runs a DHCP client on the container's interface: it must exist first
+  const ifaceFirst = conf.ipamType !== undefined && IFACE_FIRST_IPAM.has(conf.ipamType);
+  let ipam = conf.ipamType && !ifaceFirst ? await ipamAdd(ipamCallOf(rt, 'ADD'), conf.cniVersion) : undefined;
   const undo = new UndoStack();
-  if (conf.ipamType) undo.push('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL'), conf.cniVersion));
+  const release = () => undo.push('release the IPAM allocation', () => ipamCall(ipamCallOf(rt, 'DEL'), conf.cniVersion));
+  if (ipam) release();
   try {
     const dnsCtx = dnsContextOf(rt.stateDir, rt.procEnv);
-    const p = planCni(conf, env, ipam, dnsCtx.dnsPort);
-    const { plan } = p;
-    const dns = dnsWanted(conf, p);
-    if (plan.firewall) plan.firewall.dnsEnabled = dns;
+    // interface-first: an L2-only plan now, the addresses once IPAM has answered
+    let p = planCni(conf, env, ipam, dnsCtx.dnsPort);
     const result = await withLock(lockPathOf(rt.stateDir), async () => {
-      const fw = plan.firewall ? await firewallOf(rt) : undefined;
-      if (plan.firewall) {
-        // a network's subnets only grow: other containers' addresses keep their rules
-        const saved = new FirewallState(rt.stateDir).loadNetwork(plan.firewall.networkId);
-        for (const s of saved?.subnets ?? []) if (!plan.firewall.subnets.includes(s)) plan.firewall.subnets.push(s);
-      }
       const host = await openNetlink();
       const ctr = await openNetlinkIn(ns);
       try {
-        const r = await setupBridge(plan, { host, ctr, ns, log }, undo);
+        const r = await setupBridge(p.plan, { host, ctr, ns, log }, undo);
+        if (ifaceFirst) {
+          ipam = await ipamAdd(ipamCallOf(rt, 'ADD'), conf.cniVersion);
+          release();
+          p = planCni(conf, env, ipam, dnsCtx.dnsPort);
+          await addIpamAddresses(p.plan, { host, ctr, ns, log });
+        }
+        const { plan } = p;
+        const dns = dnsWanted(conf, p);
+        const fw = plan.firewall ? await firewallOf(rt) : undefined;
+        if (plan.firewall) {
+          plan.firewall.dnsEnabled = dns;
+          // a network's subnets only grow: other containers' addresses keep their rules
+          const saved = new FirewallState(rt.stateDir).loadNetwork(plan.firewall.networkId);
+          for (const s of saved?.subnets ?? []) if (!plan.firewall.subnets.includes(s)) plan.firewall.subnets.push(s);
+        }
         if (fw && plan.firewall) {
           const net = plan.firewall;
           await fw.setupNetwork(net);
