@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
 import type { PortMapping } from '../../schemas/port-mapping.js';
 import { SkiffError } from '../lib/errors.js';
+import { ErrorCode } from '../lib/error-codes.js';
 import { run, type ExecResult } from '../lib/exec.js';
 import { createLog } from '../lib/log.js';
 import { parseCidr, parseIp } from '../../schemas/ip.js';
@@ -37,7 +38,7 @@ export function findPlugin(dirs: readonly string[], driver: string): string | un
 /** The error for a driver that is neither builtin nor a plugin (netavark's wording). */
 export function unknownDriverError(driver: string, dirs: readonly string[] = []): SkiffError {
   return new SkiffError(`unknown network driver ${JSON.stringify(driver)}`, {
-    code: 'SKIFF_ERR_UNKNOWN_DRIVER',
+    code: ErrorCode.SKIFF_ERR_UNKNOWN_DRIVER,
     hint: dirs.length > 0 ? `No executable named ${driver} in ${dirs.join(', ')}` : 'No --plugin-directory was given',
   });
 }
@@ -106,11 +107,11 @@ async function execPlugin(path: string, args: readonly string[], input: unknown,
     env: o.env,
     timeoutMs: o.timeoutMs,
   }).catch((e: unknown) => {
-    throw new SkiffError(`${prefix}: ${e instanceof Error ? e.message : String(e)}`, { code: 'SKIFF_ERR_PLUGIN', cause: e });
+    throw new SkiffError(`${prefix}: ${e instanceof Error ? e.message : String(e)}`, { code: ErrorCode.SKIFF_ERR_PLUGIN, cause: e });
   });
   if (r.stderr !== '') (o.stderr ?? ((t: string) => process.stderr.write(t)))(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
   if (r.code === null) {
-    throw new SkiffError(`plugin ${JSON.stringify(name)} killed by signal ${r.signal ?? 'unknown'}`, { code: 'SKIFF_ERR_PLUGIN' });
+    throw new SkiffError(`plugin ${JSON.stringify(name)} killed by signal ${r.signal ?? 'unknown'}`, { code: ErrorCode.SKIFF_ERR_PLUGIN });
   }
   const text = r.stdout.trim();
   if (r.code !== 0) {
@@ -125,21 +126,21 @@ async function execPlugin(path: string, args: readonly string[], input: unknown,
     if (message === undefined) {
       const shown = text === '' ? 'no output' : `output ${JSON.stringify(text.slice(0, 200))}`;
       throw new SkiffError(`${prefix}: exit code ${r.code}, parse error: expected {"error": "..."} on stdout, got ${shown}`, {
-        code: 'SKIFF_ERR_PLUGIN',
+        code: ErrorCode.SKIFF_ERR_PLUGIN,
       });
     }
-    throw new SkiffError(`${prefix}: exit code ${r.code}, message: ${message}`, { code: 'SKIFF_ERR_PLUGIN' });
+    throw new SkiffError(`${prefix}: exit code ${r.code}, message: ${message}`, { code: ErrorCode.SKIFF_ERR_PLUGIN });
   }
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new SkiffError(`${prefix}: invalid JSON on stdout: ${(e as Error).message}`, { code: 'SKIFF_ERR_PLUGIN' });
+    throw new SkiffError(`${prefix}: invalid JSON on stdout: ${(e as Error).message}`, { code: ErrorCode.SKIFF_ERR_PLUGIN });
   }
 }
 
 function requireOutput(value: unknown, prefix: string, what: string): unknown {
-  if (value === undefined) throw new SkiffError(`${prefix}: no ${what} on stdout`, { code: 'SKIFF_ERR_PLUGIN' });
+  if (value === undefined) throw new SkiffError(`${prefix}: no ${what} on stdout`, { code: ErrorCode.SKIFF_ERR_PLUGIN });
   return value;
 }
 
@@ -165,7 +166,7 @@ export async function pluginSetup(path: string, netnsPath: string, input: Plugin
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const where = formatPath(issue.path);
-    throw new SkiffError(`${prefix}: invalid status block: ${where ? `${where}: ` : ''}${issue.message}`, { code: 'SKIFF_ERR_PLUGIN' });
+    throw new SkiffError(`${prefix}: invalid status block: ${where ? `${where}: ` : ''}${issue.message}`, { code: ErrorCode.SKIFF_ERR_PLUGIN });
   }
   return r.data;
 }
@@ -183,7 +184,7 @@ export async function pluginInfo(path: string, o: PluginRunOptions = {}): Promis
   const r = pluginInfoSchema.safeParse(out);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new SkiffError(`${prefix}: invalid info: ${formatPath(issue.path) || 'value'}: ${issue.message}`, { code: 'SKIFF_ERR_PLUGIN' });
+    throw new SkiffError(`${prefix}: invalid info: ${formatPath(issue.path) || 'value'}: ${issue.message}`, { code: ErrorCode.SKIFF_ERR_PLUGIN });
   }
   return r.data;
 }
