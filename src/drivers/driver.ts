@@ -13,7 +13,7 @@ import type { NetnsHandle } from '../netlink/netns.js';
 import type { CreateDeps, CreateRequest } from '../network/request.js';
 import type { PlanBase, PlanContext } from './plan.js';
 import type { StatusBlock } from './status.js';
-import type { PluginRunOptions } from './plugin.js';
+import type { PluginRunOptions } from './plugin-exec.js';
 
 /** The kernel handles an apply layer works with. */
 export interface ApplyEnv {

@@ -1,6 +1,6 @@
 // What every driver's plan shares, as plain data. Plans are pure (unit-tested
 // without root); apply layers carry them out. Each driver's own plan type
-// lives beside it (bridge-plan.ts, vlan-plan.ts, plugin-driver.ts).
+// lives beside it (bridge-plan.ts, vlan-plan.ts, plugin.ts).
 import type { Attachment } from '../../schemas/network-options.js';
 import type { PortMapping } from '../../schemas/port-mapping.js';
 import type { FirewallNetwork, PortForward } from '../../firewall/firewall.js';

@@ -6,7 +6,7 @@
 import type { Attachment } from '../../schemas/network-options.js';
 import { bridgeDriver } from './bridge.js';
 import { vlanDriver } from './vlan.js';
-import { pluginDriver } from './plugin-driver.js';
+import { pluginDriver } from './plugin.js';
 import type { CallEnv, Driver, SetupResult, TeardownEnv } from './driver.js';
 import type { PlanBase, PlanContext } from './plan.js';
 import type { UndoStack } from '../lib/undo.js';
@@ -28,7 +28,7 @@ export function isBuiltinDriver(name: string): boolean {
 export async function driverFor(name: string, pluginDirs: readonly string[]): Promise<Driver> {
   const builtin = isBuiltinDriver(name) ? BUILTIN[name] : undefined;
   if (builtin) return builtin;
-  const { findPlugin, unknownDriverError } = await import('./plugin.js');
+  const { findPlugin, unknownDriverError } = await import('./plugin-exec.js');
   const path = findPlugin(pluginDirs, name);
   if (!path) throw unknownDriverError(name, pluginDirs);
   return pluginDriver(path);

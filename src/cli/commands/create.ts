@@ -8,7 +8,7 @@ import { serializeNetwork } from '../../../schemas/network.js';
 import { completeNetwork } from '../../core/create.js';
 import { toRequest, type CreateDeps } from '../../network/request.js';
 import { ConfigError } from '../../lib/errors.js';
-import type { PluginRunOptions } from '../../drivers/plugin.js';
+import type { PluginRunOptions } from '../../drivers/plugin-exec.js';
 
 export interface CreateCommandOptions {
   /** --plugin-directory values, searched in order for a non-builtin driver */

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, needRoot, type Netns } from '../../helpers/sandbox.js';
-import { findPlugin, pluginSetup, pluginTeardown, type PluginExecInput } from '../../../src/drivers/plugin.js';
+import { findPlugin, pluginSetup, pluginTeardown, type PluginExecInput } from '../../../src/drivers/plugin-exec.js';
 
 const PLUGIN = `#!/bin/sh
 cat >/dev/null

@@ -15,7 +15,7 @@ import {
   pluginTeardown,
   unknownDriverError,
   type PluginExecInput,
-} from '../../../src/drivers/plugin.js';
+} from '../../../src/drivers/plugin-exec.js';
 import { runCreate } from '../../../src/cli/commands/create.js';
 import { errorMessage } from '../../../src/lib/errors.js';
 
