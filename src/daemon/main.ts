@@ -22,6 +22,7 @@ import { saveStdio } from './run-request.js';
 import { serve, type Server } from './server.js';
 import { installInProcessNft } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
+import { installDnsStart } from './dns-start.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -98,6 +99,7 @@ function main(): void {
   let stopping = false;
   let server: Server | undefined;
   let quick: QuickDeletes | undefined;
+  let dnsStart: { started(): number } | undefined;
 
   const stop = (reason: string): void => {
     if (stopping) return;
@@ -155,6 +157,7 @@ function main(): void {
       process_listeners: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0),
       idle_exit_ms: idleMs,
       links_deleted_off_thread: quick?.served() ?? 0,
+      dns_servers_started: dnsStart?.started() ?? 0,
     }),
   });
   armIdle();
@@ -163,6 +166,8 @@ function main(): void {
     const nft = installInProcessNft(ns.net, log);
     setImmediate(() => nft.preload());
   }
+  // after the nft handler: it chains in front of it
+  if (process.env.SKIFF_DAEMON_DNS_START !== 'spawn') dnsStart = installDnsStart(dist, log);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
   log(`serving ${socket ?? 'the activated socket'} (build ${build}, idle exit ${idleMs} ms)`);
 }

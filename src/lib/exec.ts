@@ -20,10 +20,11 @@ export interface ExecOptions {
 /**
  * A resident process (skiffd) may answer some calls itself with the exact
  * result the program would give (`nft` through libnftables, see
- * src/daemon/nft-in-process.ts); undefined means "spawn it". Kept on
- * globalThis because skiffd evaluates this bundle afresh for every request.
+ * src/daemon/nft-in-process.ts; the `run` step of skiff-dns, see
+ * src/daemon/dns-start.ts); undefined means "spawn it". Kept on
+ * globalThis because skiffd loads the CLI from its own bundle.
  */
-export type InProcessExec = (cmd: string, args: readonly string[], opts: ExecOptions) => ExecResult | undefined;
+export type InProcessExec = (cmd: string, args: readonly string[], opts: ExecOptions) => ExecResult | Promise<ExecResult> | undefined;
 export const IN_PROCESS_EXEC = Symbol.for('skiff.exec.inProcess');
 
 /** Runs a program to completion. Rejects only when it cannot be started (e.g. ENOENT). */

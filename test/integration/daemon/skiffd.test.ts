@@ -339,6 +339,32 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('the first DNS-enabled container: skiffd starts skiff-dns itself, as its `run` step would; it serves and leaves with the network', async () => {
+    const w = world();
+    const c = createNetns('skdd');
+    try {
+      const n: NetSpec = { ...net(uniq('skdd')), subnets: [{ subnet: '10.91.0.0/16', gateway: '10.91.0.1' }], dns: true };
+      const config = join(w.dir, 'state');
+      const dns = join(DIST, 'skiff-dns.cjs');
+      const flags = ['--config', config, '--firewall-driver', 'none', '--aardvark-binary', dns];
+      const input = JSON.stringify(options('dnsctr', [{ net: n, ips: ['10.91.1.2'] }]));
+      const up = w.call([...flags, 'setup', c.path], input);
+      assert.equal(up.code, 0, up.stdout + up.stderr);
+      assert.equal(w.status().dns_servers_started, 1);
+      const pid = Number(readFileSync(join(config, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      assert.deepEqual(cmdline.slice(-7), ['--max-semi-space-size=1', dns, '--config', join(config, 'aardvark-dns'), '-p', '53', 'run'], 'the command line skiff-dns run gives its server');
+      const answer = run('ip', ['netns', 'exec', c.name, 'dig', '+short', '+time=3', '+tries=1', '@10.91.0.1', 'dnsctr', 'A']);
+      assert.equal(answer.stdout.trim(), '10.91.1.2', answer.stdout + answer.stderr);
+      const down = w.call([...flags, 'teardown', c.path], input);
+      assert.equal(down.code, 0, down.stdout + down.stderr);
+      await waitFor('the DNS server to leave with its last network', () => !alive(pid) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 3000);
+    } finally {
+      c.destroy();
+      w.destroy();
+    }
+  });
+
   test('SKIFF_DAEMON=0 runs in-process and starts no daemon', () => {
     const w = world();
     try {
