@@ -39,6 +39,25 @@ async function addIpamAddresses(plan: BridgePlan, env: ApplyEnv): Promise<void> 
   await configureContainerLink(env.ctr!, env.ns!, link.index, { containerSysctls: [], containerAddrs: plan.containerAddrs, routes: plan.routes }, env.log);
 }
 
+/**
+ * `vlan`: the container's port carries only that VLAN, untagged (its PVID), as
+ * with the reference plugin; the bridge itself (where the gateway address
+ * lives) joins it the same way when Skiff created it. The bridge was created
+ * with VLAN filtering (the bridge driver's plan); a kernel without it already
+ * failed there with a message saying so.
+ */
+async function setPortVlan(plan: BridgePlan, hostVeth: string, vid: number, createdBridge: boolean): Promise<void> {
+  const steps: string[][] = [
+    ['vlan', 'add', 'dev', hostVeth, 'vid', String(vid), 'pvid', 'untagged'],
+    ...(vid !== 1 ? [['vlan', 'del', 'dev', hostVeth, 'vid', '1']] : []),
+    ...(createdBridge && plan.managed ? [['vlan', 'add', 'dev', plan.bridge, 'vid', String(vid), 'pvid', 'untagged', 'self']] : []),
+  ];
+  for (const args of steps) {
+    const out = await run('bridge', args);
+    if (out.code !== 0) throw new CniError(CniCode.SetupFailed, `vlan ${vid}: bridge ${args.join(' ')}: ${out.stderr.trim()}`);
+  }
+}
+
 export async function cmdAdd(rt: CniRuntime): Promise<Result> {
   const { conf, env, log } = rt;
   let ns;
@@ -96,6 +115,7 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
           await commitCniDns(dnsCtx, conf, env, p);
           undo.push('remove the DNS entries', () => removeCniDns(dnsCtx, conf, env.containerId));
         }
+        if (conf.vlan !== undefined) await setPortVlan(plan, p.hostVeth, conf.vlan, r.createdBridge);
         if (conf.promiscMode) {
           const out = await run('ip', ['link', 'set', 'dev', plan.bridge, 'promisc', 'on']);
           if (out.code !== 0) throw new CniError(CniCode.SetupFailed, `set bridge ${plan.bridge} promiscuous: ${out.stderr.trim()}`);
