@@ -163,7 +163,7 @@ echo " p99 and cpu/q (server CPU time per answered query): at a fixed $RATE qps.
 # p99 of A queries at fixed rates, interleaved rounds; the median round per server is reported
 start_server aardvark
 start_server skiff
-for rate in ${P99_RATES:-10000 45000}; do
+for rate in ${P99_RATES-10000 45000}; do
   declare -A P=()
   for round in $(seq "$ROUNDS"); do
     for server in aardvark skiff; do

@@ -18,7 +18,7 @@
 //       [--tcp-conns 20000] [--reloads 10000] [--reload-seconds S] [--qps 500] [--reload-qps 20000]
 //       [--only fuzz|reload] [--min-answered 0.99] [--json out.json]
 // --seconds bounds the fuzz, --reload-seconds (default: --seconds) the reloads; the valid stream
-// of the reload phase stops when the reloads are done.
+// of the reload phase stops when the reloads are done (--reloads 0: the stream alone, as a baseline).
 //
 // Exit 1 when the server died, the open-resolver check failed, a valid query
 // got a wrong answer, a reload lost a query, or fewer than 99% of the valid
@@ -274,6 +274,8 @@ async function main(): Promise<number> {
       if (readFileSync(`${dir}.loaded`, 'utf8') === before) unconfirmed++;
       reloads++;
     }
+    // --reloads 0: the same stream for --reload-seconds without reloads (the baseline)
+    if (RELOADS === 0) await new Promise((r) => setTimeout(r, RELOAD_SECONDS * 1000));
     reloadSeconds = (Date.now() - rStart) / 1000;
     (stream as ChildProcess | undefined)?.kill('SIGUSR2');
     validReload = await reloadStream;
