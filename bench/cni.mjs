@@ -13,7 +13,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const skiffCni = join(repo, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff-cni.cjs');
+const distDir = join(repo, process.env.SKIFF_DIST_DIR ?? 'dist');
+const skiffCni = join(distDir, 'skiff-cni.cjs');
+// the thick-plugin path: the native client installed as `skiff`, served by skiffd (src/client/client.c)
+const skiffClient = join(distDir, 'skiff-client');
 const REF = '/usr/lib/cni';
 const iterations = Number(process.argv[2] ?? 15);
 const sh = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
@@ -41,6 +44,9 @@ if (!process.argv.includes('--inner')) {
   const dir = `/run/skiff-cni-bench-${process.pid}`;
   mkdirSync(`${dir}/bin`, { recursive: true });
   execFileSync('ln', ['-s', skiffCni, `${dir}/bin/skiff`]);
+  mkdirSync(`${dir}/client-bin`, { recursive: true });
+  execFileSync('ln', ['-s', skiffClient, `${dir}/client-bin/skiff`]);
+  const daemonEnv = { SKIFF_DAEMON: '1', SKIFF_DAEMON_DIR: `${dir}/daemon` };
   const ports = (n) => Array.from({ length: n }, (_, i) => ({ hostPort: 20000 + i, containerPort: 80 + i, protocol: 'tcp' }));
   const ipam = (subnet, name) => ({ type: 'host-local', subnet, routes: [{ dst: '0.0.0.0/0' }], dataDir: `${dir}/ipam-${name}` });
   const chains = {
@@ -48,6 +54,12 @@ if (!process.argv.includes('--inner')) {
       cniVersion: '1.0.0',
       name: 'skiffnet',
       plugins: [{ type: 'skiff', bridge: 'skb0', isGateway: true, ipMasq: true, ipam: ipam('10.97.0.0/24', 'skiff'), stateDir: `${dir}/state`, capabilities: { portMappings: true } }],
+    },
+    client: {
+      cniVersion: '1.0.0',
+      name: 'clientnet',
+      client: true,
+      plugins: [{ type: 'skiff', bridge: 'skc0', isGateway: true, ipMasq: true, ipam: ipam('10.96.0.0/24', 'client'), stateDir: `${dir}/state`, capabilities: { portMappings: true } }],
     },
     reference: {
       cniVersion: '1.0.0',
@@ -64,11 +76,20 @@ if (!process.argv.includes('--inner')) {
   const call = (cmd, list, p, id, netns, rc, prev) => {
     const { capabilities, ...rest } = p;
     const conf = { ...rest, cniVersion: list.cniVersion, name: list.name, ...(capabilities?.portMappings ? { runtimeConfig: rc } : {}), ...(prev ? { prevResult: prev } : {}) };
-    const path = p.type === 'skiff' ? `${dir}/bin/skiff` : `${REF}/${p.type}`;
+    const bin = list.client ? `${dir}/client-bin` : `${dir}/bin`;
+    const path = p.type === 'skiff' ? `${bin}/skiff` : `${REF}/${p.type}`;
     const r = spawnSync(path, [], {
       input: JSON.stringify(conf),
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, CNI_COMMAND: cmd, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: `${dir}/bin:${REF}` },
+      env: {
+        PATH: process.env.PATH,
+        CNI_COMMAND: cmd,
+        CNI_CONTAINERID: id,
+        CNI_NETNS: netns,
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: `${bin}:${REF}`,
+        ...(list.client ? daemonEnv : {}),
+      },
     });
     if (r.status !== 0) throw new Error(`${p.type} ${cmd} failed: ${r.stdout} ${r.stderr}`);
     return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
@@ -109,16 +130,18 @@ if (!process.argv.includes('--inner')) {
     for (const p of list.plugins) prev = call('ADD', list, p, `keep-${name}`, `/run/netns/${ns}`, { portMappings: [] }, prev);
   }
   try {
-    console.log(`skiff-cni vs bridge+portmap+firewall+tuning: ADD + DEL of one container, median of ${iterations} (ms)`);
-    console.log('ports  skiff(add/del/total)   reference(add/del/total)   ratio');
+    console.log(`skiff-cni (one Node process per call) and skiff-client + skiffd (thick plugin) vs bridge+portmap+firewall+tuning:`);
+    console.log(`ADD + DEL of one container, median of ${iterations}, interleaved (ms); load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log('ports  skiff-cni(add/del/total)  client+skiffd(add/del/total)  reference(add/del/total)   ratios cni / client');
+    const names = ['skiff', 'client', 'reference'];
     for (const nports of [0, 10]) {
-      const res = { skiff: [], reference: [] };
-      once('skiff', nports, 'warm');
-      once('reference', nports, 'warm');
-      for (let i = 0; i < iterations; i++) for (const name of ['skiff', 'reference']) res[name].push(once(name, nports, i));
+      const res = { skiff: [], client: [], reference: [] };
+      for (const name of names) once(name, nports, 'warm');
+      for (let i = 0; i < iterations; i++) for (const name of names) res[name].push(once(name, nports, i));
       const m = (name, k) => median(res[name].map((r) => (k === 'total' ? r.add + r.del : r[k])));
       const fmt = (name) => `${m(name, 'add').toFixed(1)}/${m(name, 'del').toFixed(1)}/${m(name, 'total').toFixed(1)}`;
-      console.log(`${String(nports).padStart(5)}  ${fmt('skiff').padEnd(22)} ${fmt('reference').padEnd(26)} ${(m('skiff', 'total') / m('reference', 'total')).toFixed(2)}x`);
+      const ratio = (name) => (m(name, 'total') / m('reference', 'total')).toFixed(2);
+      console.log(`${String(nports).padStart(5)}  ${fmt('skiff').padEnd(25)} ${fmt('client').padEnd(29)} ${fmt('reference').padEnd(26)} ${ratio('skiff')}x / ${ratio('client')}x`);
     }
   } finally {
     for (const [name, ns] of Object.entries(keep)) {
@@ -130,6 +153,7 @@ if (!process.argv.includes('--inner')) {
       }
       spawnSync('ip', ['netns', 'delete', ns]);
     }
+    spawnSync(skiffClient, ['daemon', 'stop'], { env: { ...process.env, ...daemonEnv }, stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   }
 }

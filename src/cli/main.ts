@@ -162,6 +162,20 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   // module state that depends on the caller is reset here (log levels are read
   // per line, see lib/log.ts; schemas, bindings and code stay warm)
   resetLogState();
+  // `skiff cni`: the CNI plugin (CNI_* environment, config on stdin), so skiff-client and skiffd serve
+  // CNI calls too (thick plugin); bin/skiff-cni is the same code without them
+  if (argv[0] === 'cni' && argv.length === 1) {
+    const { runCni } = await import('../cni/plugin.js');
+    let stdin = '';
+    if (env.CNI_COMMAND !== 'VERSION') {
+      try {
+        stdin = io.readInput(undefined);
+      } catch {
+        stdin = '';
+      }
+    }
+    return runCni(env, stdin, { stdout: (t) => io.stdout(t) });
+  }
   // stderr carries netavark's log lines: Podman shows them to the user as netavark's
   setLogFormat('netavark');
   const program = buildProgram(io, env, calledAsNetavark(process.argv[1], env));

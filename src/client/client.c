@@ -304,6 +304,14 @@ int main(int argc, char **argv) {
   base = base ? base + 1 : argv[0];
   if (strcmp(base, "netavark") == 0 && !getenv("SKIFF_AS_NETAVARK")) setenv("SKIFF_AS_NETAVARK", "1", 1);
 
+  /* a CNI runtime runs us (as /opt/cni/bin/skiff) with CNI_COMMAND set and no arguments: `skiff cni` */
+  static char *cni_args[3];
+  if (getenv("CNI_COMMAND") && !argv[1]) {
+    cni_args[0] = argv[0];
+    cni_args[1] = "cni";
+    args = argv = cni_args;
+  }
+
   const char *mode = getenv("SKIFF_DAEMON");
   if (mode && strcmp(mode, "0") == 0) run_in_process();
   if (stays_in_process(argv)) run_in_process();

@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetns, REPO, type Netns } from '../../helpers/sandbox.js';
+import { createNetns, REPO, run, type Netns } from '../../helpers/sandbox.js';
 
 export const SKIFF_CNI = join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff-cni.cjs');
+/** The native client (thick plugin): installed as `skiff`, it hands CNI calls to skiffd. */
+export const SKIFF_CLIENT_BIN = join(REPO, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff-client');
 export const REF_DIR = '/usr/lib/cni';
 
 /** A directory holding `skiff` (our plugin) next to links to the reference plugins: CNI_PATH for the tests. */
@@ -32,6 +34,9 @@ export class CniNode {
   readonly stateDir: string;
   readonly ipamDir: string;
   readonly binDir: string;
+  /** `skiff` as the native client, and where its skiffd keeps its socket */
+  readonly clientBinDir: string;
+  readonly daemonDir: string;
   private readonly containers: Netns[] = [];
 
   constructor(prefix = 'cnh') {
@@ -42,6 +47,15 @@ export class CniNode {
     mkdirSync(this.binDir, { recursive: true });
     // `skiff` as a runtime finds it: an executable named after the type, in CNI_PATH
     this.ns.sh('ln', ['-sf', SKIFF_CNI, join(this.binDir, 'skiff')]);
+    this.clientBinDir = `/run/skiff-cni-test/${this.ns.name}/client-bin`;
+    this.daemonDir = `/run/skiff-cni-test/${this.ns.name}/daemon`;
+    mkdirSync(this.clientBinDir, { recursive: true });
+    this.ns.sh('ln', ['-sf', SKIFF_CLIENT_BIN, join(this.clientBinDir, 'skiff')]);
+  }
+
+  /** extraEnv for exec/ok: call `skiff` through skiff-client and a skiffd of this node. */
+  get viaClient(): Record<string, string> {
+    return { SKIFF_CNI_VIA_CLIENT: '1', SKIFF_DAEMON: '1', SKIFF_DAEMON_DIR: this.daemonDir };
   }
 
   get cniPath(): string {
@@ -62,7 +76,8 @@ export class CniNode {
   /** One plugin call; `type` is looked up in CNI_PATH like libcni does. */
   exec(command: string, conf: NetConf, a: Partial<Attach> & { ifName?: string }, extraEnv: Record<string, string> = {}): PluginRun {
     const type = String(conf.type);
-    const path = type === 'skiff' ? join(this.binDir, 'skiff') : join(REF_DIR, type);
+    const client = extraEnv.SKIFF_CNI_VIA_CLIENT === '1';
+    const path = type === 'skiff' ? join(client ? this.clientBinDir : this.binDir, 'skiff') : join(REF_DIR, type);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       CNI_COMMAND: command,
@@ -74,7 +89,11 @@ export class CniNode {
       ...(a.containerId ? { CNI_IFNAME: a.ifName ?? 'eth0' } : {}),
       ...extraEnv,
     };
-    const r = this.ns.run('env', ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), path], { input: JSON.stringify(conf) });
+    const argv = ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), path];
+    // through the client: nsenter --net, as `ip netns exec` makes a new mount namespace (so a new skiffd) per call
+    const r = client
+      ? run('nsenter', [`--net=${this.ns.path}`, 'env', ...argv], { input: JSON.stringify(conf) })
+      : this.ns.run('env', argv, { input: JSON.stringify(conf) });
     let json: any;
     try {
       json = r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
@@ -130,6 +149,8 @@ export class CniNode {
   }
 
   destroy(): void {
+    // a skiffd started through viaClient
+    run('nsenter', [`--net=${this.ns.path}`, 'env', `SKIFF_DAEMON_DIR=${this.daemonDir}`, SKIFF_CLIENT_BIN, 'daemon', 'stop']);
     for (const c of this.containers) c.destroy();
     this.ns.destroy();
     rmSync(`/run/skiff-cni-test/${this.ns.name}`, { recursive: true, force: true });

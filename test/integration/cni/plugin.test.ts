@@ -70,6 +70,30 @@ describe('skiff-cni', { skip }, () => {
     assert.deepEqual(c.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname), ['lo']);
   });
 
+  test('thick plugin: skiff-client installed as `skiff` hands ADD, CHECK and DEL to skiffd; same results', () => {
+    const c = node.container();
+    const a = { containerId: 'ctr-client', netns: c.path };
+    const withPorts = conf({ runtimeConfig: { portMappings: [{ hostPort: 8090, containerPort: 80, protocol: 'tcp' }] } });
+    const res = node.ok('ADD', withPorts, a, node.viaClient);
+    assert.equal(res.cniVersion, '1.0.0');
+    assert.match(res.ips[0].address, /^10\.22\.0\.\d+\/24$/);
+    assert.deepEqual(addrsOf(c, 'eth0'), [res.ips[0].address]);
+    assert.match(node.nftElements('dnat_any_addr4') ?? '', /tcp \. 8090/);
+    assert.ok(readdirSync(node.daemonDir).some((f) => /^skiffd-.*\.sock$/.test(f)), 'a skiffd of this node served the call');
+    const chk = node.exec('CHECK', { ...withPorts, prevResult: res }, a, node.viaClient);
+    assert.equal(chk.code, 0, chk.stdout + chk.stderr);
+    // errors come back as the spec's object and exit code, as from skiff-cni
+    const bad = node.exec('ADD', { ...withPorts, cniVersion: '9.9.9' }, { containerId: 'ctr-client-bad', netns: c.path }, node.viaClient);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.json.code, 1);
+    const ver = node.exec('VERSION', withPorts, {}, node.viaClient);
+    assert.ok(ver.json.supportedVersions.includes('1.1.0'), ver.stdout);
+    node.ok('DEL', withPorts, a, node.viaClient);
+    node.ok('DEL', withPorts, a, node.viaClient);
+    assert.doesNotMatch(node.nftElements('dnat_any_addr4') ?? '', /8090/);
+    assert.deepEqual(c.ipJson<{ ifname: string }[]>(['link', 'show']).map((l) => l.ifname), ['lo']);
+  });
+
   test('CHECK after tampering names what is wrong', () => {
     const c = node.container();
     const a = { containerId: 'ctr-t', netns: c.path };
