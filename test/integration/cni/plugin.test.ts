@@ -487,6 +487,21 @@ describe('skiff-cni dnsAliases', { skip }, () => {
     assert.equal(await waitFor(() => (serverGone() ? 'gone' : undefined)), 'gone', 'skiff-dns still running');
   });
 
+  test('through the thick plugin (skiff-client + skiffd): names resolve, DEL of one keeps the other, the last DEL stops the server', async () => {
+    const c1 = node.container();
+    const c2 = node.container();
+    const n = conf('cnidns2', '10.25.0.0/24');
+    const via = (name: string) => ({ ...node.viaClient, ...args(name) });
+    cleanup.push(() => node.exec('DEL', n, { containerId: 'dns-5', netns: c1.path }, node.viaClient), () => node.exec('DEL', n, { containerId: 'dns-6', netns: c2.path }, node.viaClient));
+    const res1 = node.ok('ADD', n, { containerId: 'dns-5', netns: c1.path }, via('viaone'));
+    const res2 = node.ok('ADD', n, { containerId: 'dns-6', netns: c2.path }, via('viatwo'));
+    assert.equal(dig(c2, '10.25.0.1', 'viaone'), res1.ips[0].address.split('/')[0]);
+    node.ok('DEL', n, { containerId: 'dns-5', netns: c1.path }, node.viaClient);
+    assert.equal(dig(c2, '10.25.0.1', 'viatwo'), res2.ips[0].address.split('/')[0]);
+    node.ok('DEL', n, { containerId: 'dns-6', netns: c2.path }, node.viaClient);
+    assert.equal(await waitFor(() => (serverGone() ? 'gone' : undefined)), 'gone', 'skiff-dns still running');
+  });
+
   test('DEL of one container keeps serving the others; a name gone upstream-bound does not take the server down', async () => {
     const c1 = node.container();
     const c2 = node.container();
