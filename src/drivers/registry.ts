@@ -1,8 +1,8 @@
 // Network driver name → its implementation of the driver interface
 // (driver.ts). Built-in: bridge, macvlan, ipvlan. Anything else is a plugin
-// looked up in --plugin-directory; the plugin module (and its schemas) is
-// loaded only when such a network shows up. Adding a driver: its files, and
-// one line in BUILTIN.
+// looked up in --plugin-directory (plugin.ts); running it (plugin-exec.ts and
+// its schemas) is loaded only when such a network shows up. Adding a driver:
+// its files, and one line in BUILTIN.
 import type { Attachment } from '../../schemas/network-options.js';
 import { bridgeDriver } from './bridge.js';
 import { vlanDriver } from './vlan.js';
@@ -17,7 +17,7 @@ const BUILTIN: Readonly<Record<string, Driver>> = {
   ipvlan: vlanDriver,
 };
 
-/** The names of the built-in drivers, in the order netavark lists them. */
+/** The names of the built-in drivers. */
 export const BUILTIN_DRIVERS: readonly string[] = Object.keys(BUILTIN);
 
 export function isBuiltinDriver(name: string): boolean {
