@@ -1,7 +1,9 @@
 // Podman 4.3.1 with network_backend = "cni" and a Skiff conflist: Podman runs
 // libcni, libcni runs skiff-cni (and host-local) from cni_plugin_dirs. A
 // published port is reached from the outside machine with the client address
-// kept; `podman rm` leaves no veth, lease or forward behind.
+// kept; `podman rm` leaves no veth, lease or forward behind; with `dnsAliases`
+// the containers find each other by name (Podman's CNI backend sends the
+// container name as K8S_POD_NAME) through the conflist's own resolv.conf.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { LINK, PodmanHost, podmanSkip, waitFor } from '../../helpers/podman.js';
 import { sh } from '../../helpers/sandbox.js';
 import { SKIFF_CNI, REF_DIR } from '../../integration/cni/lib.js';
+import { resolvConf, resolves } from '../lib.js';
 
 const skip = podmanSkip();
 
@@ -44,7 +47,8 @@ describe('e2e: Podman CNI backend with skiff-cni', { skip }, () => {
             ipMasq: true,
             ipam: { type: 'host-local', ranges: [[{ subnet: '10.66.0.0/24', gateway: '10.66.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(ph.dir, 'ipam') },
             stateDir: join(ph.dir, 'skiff-cni'),
-            capabilities: { portMappings: true },
+            dnsAliases: true,
+            capabilities: { portMappings: true, aliases: true },
           },
         ],
       }),
@@ -75,5 +79,24 @@ describe('e2e: Podman CNI backend with skiff-cni', { skip }, () => {
     assert.deepEqual(leases, []);
     const dnat = ph.inHost('nft', ['list', 'map', 'inet', 'skiff', 'dnat_any_addr4']);
     assert.ok(dnat.code !== 0 || !dnat.stdout.includes('8088'), dnat.stdout);
+  });
+
+  test('dnsAliases: containers resolve each other by name through the gateway; podman rm takes the name away', async () => {
+    ph.runDetached({ name: 'cdb', args: ['--network', 'skiffnet'], cmd: ['sleep', '600'] });
+    ph.runDetached({ name: 'capp', args: ['--network', 'skiffnet'], cmd: ['sleep', '600'] });
+    const dbIp = /inet (10\.66\.0\.\d+)\//.exec(ph.exec('cdb', 'ip -4 -o addr show eth0').stdout)?.[1];
+    assert.ok(dbIp, 'cdb has an address');
+    // the result's dns (the gateway) is what Podman writes into resolv.conf
+    const rc = resolvConf(ph, 'capp');
+    assert.equal(rc.nameservers[0], '10.66.0.1', rc.text);
+    const found = await waitFor(() => {
+      const a = resolves(ph, 'capp', 'cdb');
+      return a.length > 0 ? a : undefined;
+    });
+    assert.deepEqual(found, [dbIp]);
+    ph.ok(['rm', '-f', '-t', '0', 'cdb']);
+    assert.deepEqual(await waitFor(() => (resolves(ph, 'capp', 'cdb').length === 0 ? [] : undefined)), []);
+    assert.ok(resolves(ph, 'capp', 'capp').length > 0, 'the remaining container still resolves');
+    ph.ok(['rm', '-f', '-t', '0', 'capp']);
   });
 });
