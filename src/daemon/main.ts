@@ -15,6 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { errorMessage } from '../lib/errors.js';
 import { CLONE_NEWNET, flock, LOCK_EX, LOCK_NB, setns } from '../lib/libc.js';
+import { stillNamed } from '../lib/lock.js';
 import { distDir, loadCliBundle } from './cli-bundle.js';
 import { adoptFd, dup2, listenUnix } from './libc.js';
 import { nsKeyOf } from './paths.js';
@@ -60,13 +61,14 @@ function main(): void {
   // one daemon per socket: whoever holds the lock owns the socket path
   let listenFd: number;
   let boundIno: number | undefined;
+  let lockPath: string | undefined;
   if (activated) {
     listenFd = adoptFd(3);
   } else {
     const path = socket as string;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const lockFd = openSync(`${path}.lock`, 'a', 0o600);
-    if (!lockWithin(lockFd, 3000)) {
+    lockPath = `${path}.lock`;
+    if (lockWithin(lockPath, 3000) === undefined) {
       log(`another skiffd serves ${path}; exiting`);
       process.exit(0);
     }
@@ -115,7 +117,11 @@ function main(): void {
     }
     const exitWhenIdle = (): void => {
       if (server?.busy || (quick?.pending() ?? 0) > 0) setTimeout(exitWhenIdle, 20);
-      else process.exit(0);
+      else {
+        // still holding the lock: a daemon waiting on this file sees it gone and takes a fresh one
+        if (lockPath) rmQuiet(lockPath);
+        process.exit(0);
+      }
     };
     exitWhenIdle();
   };
@@ -172,12 +178,35 @@ function main(): void {
   log(`serving ${socket ?? 'the activated socket'} (build ${build}, idle exit ${idleMs} ms)`);
 }
 
-/** The socket's lock; a daemon of another build may still be on its way out. */
-function lockWithin(fd: number, ms: number): boolean {
+/**
+ * The socket's lock (its fd, kept open for life), or undefined if another
+ * daemon holds it for `ms`; one of another build may still be on its way out.
+ * A daemon removes its lock file as it exits, so a lock won on a file that is
+ * no longer at `path` is worthless: start over on the current one.
+ */
+function lockWithin(path: string, ms: number): number | undefined {
   const nap = new Int32Array(new SharedArrayBuffer(4));
-  for (const end = Date.now() + ms; ; Atomics.wait(nap, 0, 0, 20)) {
-    if (flock(fd, LOCK_EX | LOCK_NB)) return true;
-    if (Date.now() > end) return false;
+  const end = Date.now() + ms;
+  for (;;) {
+    const fd = openSync(path, 'a', 0o600);
+    for (;;) {
+      if (flock(fd, LOCK_EX | LOCK_NB)) break;
+      if (Date.now() > end) {
+        closeSync(fd);
+        return undefined;
+      }
+      Atomics.wait(nap, 0, 0, 20);
+    }
+    if (stillNamed(fd, path)) return fd;
+    closeSync(fd);
+  }
+}
+
+function rmQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or not ours to tidy: a stale lock file is still a correct one
   }
 }
 

@@ -17,8 +17,8 @@ export interface HeldLock {
   remove(): void;
 }
 
-/** Whether `path` still names the file open at `fd`. */
-function stillNamed(fd: number, path: string): boolean {
+/** Whether `path` still names the file open at `fd` (check it once the lock is held). */
+export function stillNamed(fd: number, path: string): boolean {
   const held = fstatSync(fd);
   try {
     const now = statSync(path);

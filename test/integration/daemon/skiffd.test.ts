@@ -5,8 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeFd, listenUnix } from '../../../src/daemon/libc.js';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { createNetns, needRoot, REPO, run, SKIFF_CLIENT, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
 
@@ -77,6 +77,9 @@ async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The daemon's sockets and lock files in `dir`. */
+const sockFiles = (dir: string): string[] => readdirSync(dir).filter((f) => /\.sock(\.lock)?$/.test(f));
 
 const alive = (pid: number): boolean => {
   try {
@@ -195,14 +198,66 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
-  test('idle exit: the daemon leaves after SKIFF_DAEMON_IDLE_MS and removes its socket', async () => {
+  test('idle exit: the daemon leaves after SKIFF_DAEMON_IDLE_MS and removes its socket and lock file', async () => {
     const w = world();
     try {
       assert.equal(w.call(['version'], '', { SKIFF_DAEMON_IDLE_MS: '400' }).code, 0);
       const pid = w.status().pid as number;
-      await waitFor('idle exit', () => !alive(pid) && !existsSync(w.socket()));
+      assert.ok(existsSync(`${w.socket()}.lock`));
+      await waitFor('idle exit', () => !alive(pid));
+      assert.deepEqual(sockFiles(w.dir), []);
     } finally {
       w.destroy();
+    }
+  });
+
+  test('`skiff daemon stop`: the daemon leaves no socket and no lock file', async () => {
+    const w = world();
+    try {
+      assert.equal(w.call(['version']).code, 0);
+      const pid = w.status().pid as number;
+      assert.deepEqual(sockFiles(w.dir).sort(), [basename(w.socket()), `${basename(w.socket())}.lock`].sort());
+      const r = w.call(['daemon', 'stop']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      await waitFor('the daemon to exit', () => !alive(pid));
+      assert.deepEqual(sockFiles(w.dir), []);
+    } finally {
+      w.destroy();
+    }
+  });
+
+  test('daemons racing for one socket, also while its owner exits and removes the lock file: exactly one serves', async () => {
+    const w = world();
+    const sock = w.socket();
+    const start = () =>
+      spawn('nsenter', [`--net=${w.host.path}`, '--', process.execPath, join(DIST, 'skiffd.cjs'), '--socket', sock], {
+        stdio: 'ignore',
+        env: w.env(),
+      });
+    const all: ReturnType<typeof start>[] = [];
+    const oneServes = async (ds: ReturnType<typeof start>[]): Promise<number> => {
+      // the losers give up after their 3 s lock wait
+      await waitFor('all but one daemon to give up', () => ds.filter((d) => d.exitCode === null).length === 1);
+      const winner = ds.find((d) => d.exitCode === null)!;
+      assert.equal(w.status().pid, winner.pid);
+      assert.deepEqual(sockFiles(w.dir).sort(), [basename(sock), `${basename(sock)}.lock`].sort());
+      return winner.pid!;
+    };
+    try {
+      const first = [start(), start()];
+      all.push(...first);
+      const owner = await oneServes(first);
+      // the owner stops; newcomers arrive while it unlinks its files (some wait on the old lock file)
+      const r = w.call(['daemon', 'stop']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const second = [start(), start(), start()];
+      all.push(...second);
+      await waitFor('the old owner to exit', () => !alive(owner));
+      await oneServes(second);
+      assert.equal(w.call(['version']).code, 0);
+    } finally {
+      w.destroy();
+      for (const d of all) if (d.exitCode === null) d.kill('SIGTERM');
     }
   });
 
