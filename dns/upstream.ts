@@ -154,15 +154,9 @@ export class Forwarder {
     });
     // connected: the kernel keeps the route (cheaper sends) and drops datagrams from anyone else
     socket.connect(this.port, server, (err?: Error) => {
-      if (err) {
-        // no route to this upstream (ENETUNREACH...): the socket is not connected and can send nothing.
-        // Its queries wait for the next upstream or the deadline (SERVFAIL); the next query tries a fresh socket.
-        pool.queue = undefined;
-        pool.failed = true;
-        if (this.sockets.get(server) === pool) this.sockets.delete(server);
-        socket.close();
-        return;
-      }
+      // no route to this upstream (ENETUNREACH...): the socket is not connected and can send nothing.
+      // Its queries go on to the next upstream at once, or get SERVFAIL if none is left; the next query tries a fresh socket.
+      if (err) return this.failPool(pool);
       try {
         // replies arrive in bursts under load; dropping them here would cost a retransmit each
         socket.setRecvBufferSize(4 * 1024 * 1024);
@@ -171,7 +165,7 @@ export class Forwarder {
       }
       const queued = pool.queue ?? [];
       pool.queue = undefined;
-      for (const b of queued) socket.send(b);
+      for (const b of queued) if (!this.send(pool, b)) return;
     });
     socket.unref();
     this.sockets.set(server, pool);
@@ -179,20 +173,67 @@ export class Forwarder {
   }
 
   private sendNext(p: Pending, now: number): void {
-    // each upstream is asked at most twice: more retransmits would only multiply the load on a busy one
-    if (p.sent >= Math.min(MAX_SENDS, 2 * p.servers.length)) {
-      p.nextAt = Infinity;
+    for (;;) {
+      // every upstream failed at once (no route): nothing can answer, so do not wait out the deadline
+      if (p.pools.every((pool) => pool.failed)) return this.finish(p, p.fallback);
+      // each upstream is asked at most twice: more retransmits would only multiply the load on a busy one
+      if (p.sent >= Math.min(MAX_SENDS, 2 * p.servers.length)) {
+        p.nextAt = Infinity;
+        return;
+      }
+      // cycle through the servers: a retransmit to the first one covers a lost datagram
+      const i = p.sent % p.servers.length;
+      p.sent++;
+      const pool = p.pools[i]!;
+      if (pool.failed) continue; // skip it, without waiting a stagger
+      p.asked |= 1 << i;
+      p.nextAt = now + this.staggerMs;
+      if (pool.queue) pool.queue.push(p.packet);
+      else if (!this.send(pool, p.packet, p)) continue;
       return;
     }
-    // cycle through the servers: a retransmit to the first one covers a lost datagram
-    const i = p.sent % p.servers.length;
-    p.sent++;
-    p.asked |= 1 << i;
-    p.nextAt = now + this.staggerMs;
-    const pool = p.pools[i]!;
+  }
+
+  /**
+   * Sends on a pool's socket; false if it failed. A send that throws (a closed
+   * or unconnected socket) must never escape into the event loop: that would
+   * end the server for every network. No route on send (the route went away
+   * after connect) fails the pool like a failed connect.
+   */
+  private send(pool: Pool, packet: Buffer, current?: Pending): boolean {
+    try {
+      pool.socket.send(packet, (err) => {
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') this.failPool(pool);
+      });
+      return true;
+    } catch {
+      this.failPool(pool, current);
+      return false;
+    }
+  }
+
+  /**
+   * Nothing can be sent through this pool any more: close it, forget it (the next
+   * query tries a fresh socket), and move on the queries whose latest try went
+   * to it (`current` is moved on by its caller).
+   */
+  private failPool(pool: Pool, current?: Pending): void {
     if (pool.failed) return;
-    if (pool.queue) pool.queue.push(p.packet);
-    else pool.socket.send(p.packet);
+    pool.failed = true;
+    pool.queue = undefined;
+    if (this.sockets.get(pool.server) === pool) this.sockets.delete(pool.server);
+    try {
+      pool.socket.close();
+    } catch {
+      /* already closed */
+    }
+    const now = Date.now();
+    for (const p of [...pool.pending.values()]) {
+      if (p === current || !this.inflight.has(p)) continue;
+      if (p.pools[(p.sent - 1) % p.servers.length] === pool) this.sendNext(p, now);
+      else if (p.pools.every((x) => x.failed)) this.finish(p, p.fallback);
+    }
   }
 
   private onReply(pool: Pool, msg: Buffer, address: string, port: number): void {

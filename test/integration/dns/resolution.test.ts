@@ -123,6 +123,25 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     await lab.reload();
   });
 
+  test('upstreams without a route: SERVFAIL at once, not after the deadline; a routed next upstream answers', async () => {
+    // one try of 1 s: well under the 1.8 s forwarding deadline the SERVFAIL used to wait for
+    const quick = (name: string): string => /status: ([A-Z]+)/.exec(lab.dig(['+time=1', '+tries=1', '-b', C3, `@${GW2}`, name]))?.[1] ?? 'TIMEOUT';
+    lab.write('net2', NET2.replace(' 10.250.0.2\n', ' 203.0.113.7\n'));
+    await lab.reload();
+    assert.equal(quick('noroute-fast.example'), 'SERVFAIL');
+    lab.write('net2', NET2.replace(' 10.250.0.2\n', ' 203.0.113.7,203.0.113.8\n'));
+    await lab.reload();
+    assert.equal(quick('noroute-both.example'), 'SERVFAIL');
+    lab.write('net2', NET2.replace(' 10.250.0.2\n', ' 203.0.113.7,10.250.0.2\n'));
+    await lab.reload();
+    const r = lab.dig(['+time=1', '+tries=1', '-b', C3, `@${GW2}`, 'noroute-then-ok.example']);
+    assert.match(r, /status: NOERROR/);
+    assert.match(r, /192\.0\.2\.2/);
+    assert.ok(lab.alive(), 'daemon alive');
+    lab.write('net2', NET2);
+    await lab.reload();
+  });
+
   test('cache: positive and negative answers are not asked upstream twice', () => {
     const count = (): number => Number(lab.short('10.250.0.2', C3, 'count.stub', 'TXT')[0]?.replaceAll('"', ''));
     const before = count();
