@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireRootSandbox } from './sandbox-guard.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = join(repo, process.env.SKIFF_DIST_DIR ?? 'dist');
@@ -21,16 +22,9 @@ const REF = '/usr/lib/cni';
 const iterations = Number(process.argv[2] ?? 15);
 const sh = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
-if (process.getuid() !== 0) {
-  console.error('needs root: it creates network namespaces');
-  process.exit(1);
-}
+requireRootSandbox();
 
 if (!process.argv.includes('--inner')) {
-  if (!process.env.SKIFF_IN_SANDBOX) {
-    console.error('run it through scripts/in-sandbox.sh so /run is private');
-    process.exit(1);
-  }
   const host = `skcnib-${randomBytes(3).toString('hex')}`;
   sh('ip', ['netns', 'add', host]);
   try {

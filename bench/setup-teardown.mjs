@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireRootSandbox } from './sandbox-guard.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const skiff = join(repo, process.env.SKIFF_DIST_DIR ?? 'dist', 'skiff.cjs');
@@ -17,14 +18,7 @@ const tag = randomBytes(3).toString('hex');
 const hostNs = `skbench-h-${tag}`;
 const sh = (...a) => execFileSync(a[0], a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
-if (process.getuid() !== 0) {
-  console.error('needs root: it creates network namespaces');
-  process.exit(1);
-}
-if (!process.env.SKIFF_IN_SANDBOX && !process.argv.includes('--inner')) {
-  console.error('run it through scripts/in-sandbox.sh so /run is private');
-  process.exit(1);
-}
+requireRootSandbox();
 
 function input(id, ip) {
   const netId = 'b'.repeat(64);
