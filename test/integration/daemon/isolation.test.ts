@@ -47,7 +47,7 @@ function side(daemon: boolean, containers: number): Side {
       if (daemon) run('nsenter', [`--net=${host.path}`, '--', SKIFF_CLIENT, 'daemon', 'stop'], { env: base });
       for (const c of ctrs) c.destroy();
       host.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }); // a stopped daemon may still be removing its files
     },
   };
 }

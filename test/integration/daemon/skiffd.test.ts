@@ -65,7 +65,8 @@ function world(): Daemonish {
     destroy: () => {
       w.call(['daemon', 'stop']);
       host.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      // the stopped daemon removes its socket and lock file as it exits, which may still be under way
+      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
   };
   return w;
