@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (no root), integration tests (root; each file
 # builds its own throwaway network namespaces) and end-to-end tests with Podman.
-# Everything runs inside scripts/in-sandbox.sh: a private mount namespace with
-# its own /run and /etc/resolv.conf.
+# Everything runs inside scripts/in-sandbox.sh: private mount and network
+# namespaces, with its own /run and /etc/resolv.conf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${SKIFF_SKIP_INSTALL:-}" ] || bash scripts/install.sh
