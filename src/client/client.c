@@ -22,6 +22,7 @@
  * which otherwise tells its name from its script path.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -264,9 +266,47 @@ static void start_daemon(const char *sock, const char *log) {
   _exit(127);
 }
 
+/*
+ * Whether this call should start the daemon: only one caller at a time does,
+ * the others wait for its socket. An engine that starts 100 containers at once
+ * would otherwise start 100 Node processes, 99 of which exit on the daemon's own
+ * lock, after their start-up has starved the one that wins (CI saw calls give
+ * up waiting and run in-process). The lock lives until this process exits or
+ * execs the CLI (CLOEXEC), i.e. while it waits for the daemon it started.
+ */
+static int may_start_daemon(const char *sock) {
+  char path[PATH_MAX + 8];
+  snprintf(path, sizeof path, "%s.spawn", sock);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return 1; /* cannot tell: start one; the daemon's own lock settles it */
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 1;
+  close(fd);
+  return 0;
+}
+
 static void sleep_ms(long ms) {
   struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
+}
+
+/*
+ * Marks of namespaces that saw one call pile up (one per `ip netns exec`, one
+ * per rootless Podman call): whoever makes a mark removes those older than ten
+ * minutes. A swept namespace that is still in use only pays one more
+ * in-process call. This runs only on a call that goes in-process anyway.
+ */
+static void sweep_marks(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  time_t old = time(NULL) - 600;
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t len = strlen(e->d_name);
+    struct stat st;
+    if (len < 5 || strcmp(e->d_name + len - 5, ".seen") != 0) continue;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime < old)
+      unlinkat(dirfd(d), e->d_name, 0);
+  }
+  closedir(d);
 }
 
 /*
@@ -274,12 +314,13 @@ static void sleep_ms(long ms) {
  * namespace that sees a single call (e.g. each `ip netns exec`, which makes a
  * new mount namespace) would pay for a daemon it never uses.
  */
-static int want_daemon_now(const char *sock) {
+static int want_daemon_now(const char *dir, const char *sock) {
   char mark[PATH_MAX + 8];
   snprintf(mark, sizeof mark, "%s.seen", sock);
   if (access(mark, F_OK) == 0) return 1;
   int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0) close(fd);
+  sweep_marks(dir);
   return 0;
 }
 
@@ -339,9 +380,9 @@ int main(int argc, char **argv) {
   }
   if (rc == REFUSED) run_in_process();
   mkdir(dir, 0700);
-  if (rc == NOT_RUNNING && !forced && !want_daemon_now(sock)) run_in_process();
+  if (rc == NOT_RUNNING && !forced && !want_daemon_now(dir, sock)) run_in_process();
 
-  start_daemon(sock, log);
+  if (may_start_daemon(sock)) start_daemon(sock, log);
   /*
    * Wait for it rather than run this call in-process beside its start-up:
    * measured (docs/skiffd.md), a cold daemon's first answer takes about what an

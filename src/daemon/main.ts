@@ -118,8 +118,12 @@ function main(): void {
     const exitWhenIdle = (): void => {
       if (server?.busy || (quick?.pending() ?? 0) > 0) setTimeout(exitWhenIdle, 20);
       else {
-        // still holding the lock: a daemon waiting on this file sees it gone and takes a fresh one
-        if (lockPath) rmQuiet(lockPath);
+        // still holding the lock: a daemon waiting on this file sees it gone and takes a fresh one;
+        // the clients' start-up lock (client.c may_start_daemon) goes too, nothing is left per namespace
+        if (lockPath) {
+          rmQuiet(`${socket as string}.spawn`);
+          rmQuiet(lockPath);
+        }
         process.exit(0);
       }
     };
