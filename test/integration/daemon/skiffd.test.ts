@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeFd, listenUnix } from '../../../src/daemon/libc.js';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createNetns, needRoot, REPO, run, SKIFF_CLIENT, uniq, type Netns, type RunResult } from '../../helpers/sandbox.js';
 import { options, type NetSpec } from '../../helpers/options.js';
@@ -79,8 +79,8 @@ async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<
   }
 }
 
-/** The daemon's sockets and lock files in `dir`. */
-const sockFiles = (dir: string): string[] => readdirSync(dir).filter((f) => /\.sock(\.lock)?$/.test(f));
+/** The daemon's sockets and lock files in `dir` (its own lock and the clients' start-up lock). */
+const sockFiles = (dir: string): string[] => readdirSync(dir).filter((f) => /\.sock(\.lock|\.spawn)?$/.test(f));
 
 const alive = (pid: number): boolean => {
   try {
@@ -217,7 +217,8 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     try {
       assert.equal(w.call(['version']).code, 0);
       const pid = w.status().pid as number;
-      assert.deepEqual(sockFiles(w.dir).sort(), [basename(w.socket()), `${basename(w.socket())}.lock`].sort());
+      const sock = basename(w.socket());
+      assert.deepEqual(sockFiles(w.dir).sort(), [sock, `${sock}.lock`, `${sock}.spawn`].sort());
       const r = w.call(['daemon', 'stop']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       await waitFor('the daemon to exit', () => !alive(pid));
@@ -417,6 +418,27 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
       await waitFor('the DNS server to leave with its last network', () => !alive(pid) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 3000);
     } finally {
       c.destroy();
+      w.destroy();
+    }
+  });
+
+  test('auto mode: the first call runs in-process and leaves a mark, sweeping marks older than ten minutes; the second starts the daemon', () => {
+    const w = world();
+    try {
+      const stale = join(w.dir, 'skiffd-1-2-3.sock.seen');
+      const fresh = join(w.dir, 'skiffd-4-5-6.sock.seen');
+      writeFileSync(stale, '');
+      writeFileSync(fresh, '');
+      const old = new Date(Date.now() - 11 * 60_000);
+      utimesSync(stale, old, old);
+      assert.equal(w.call(['version'], '', { SKIFF_DAEMON: '' }).code, 0);
+      assert.equal(w.status().running, false, 'one call: no daemon');
+      assert.ok(existsSync(`${w.socket()}.seen`));
+      assert.ok(!existsSync(stale), 'the stale mark is swept');
+      assert.ok(existsSync(fresh), 'a recent mark stays');
+      assert.equal(w.call(['version'], '', { SKIFF_DAEMON: '' }).code, 0);
+      assert.equal(w.status().running, true, 'the second call started the daemon');
+    } finally {
       w.destroy();
     }
   });
