@@ -6,6 +6,8 @@ import { parseArgs, USAGE, UsageError, type Args } from './args.js';
 import { closeInheritedFds } from './fds.js';
 import { CHILD_ENV, startServer } from './spawn-server.js';
 import { runDaemon } from './daemon.js';
+import { runZygote } from './zygote.js';
+import { ZYGOTE_ENV } from './zygote-protocol.js';
 
 export { VERSION } from '../src/lib/version.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../src/lib/version.js';
@@ -19,6 +21,10 @@ async function startDetached(argv: readonly string[]): Promise<number> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (process.env[ZYGOTE_ENV] === '1') {
+    await runZygote();
+    return -1; // the server it became ends itself through process.exit
+  }
   let args: Args;
   try {
     args = parseArgs(argv);

@@ -61,8 +61,16 @@ export function listenForReady(): Promise<ReadyWaiter> {
   });
 }
 
+let reporter: ((outcome: Outcome) => Promise<void>) | undefined;
+
+/** A server started from a warm process (dns/zygote.ts) reports over its IPC channel instead. */
+export function reportReadyVia(fn: (outcome: Outcome) => Promise<void>): void {
+  reporter = fn;
+}
+
 /** In the child: report the outcome to the waiting parent (no-op when started by hand). */
 export function reportReady(outcome: Outcome, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (reporter) return reporter(outcome);
   const name = env[READY_ENV];
   if (!name) return Promise.resolve();
   return new Promise((resolve) => {

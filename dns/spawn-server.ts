@@ -19,7 +19,7 @@ const START_TIMEOUT_MS = 30_000;
  * (their cost follows the survivors, not the space). A flag given to node
  * explicitly wins.
  */
-function daemonV8Flags(execArgv: readonly string[]): string[] {
+export function daemonV8Flags(execArgv: readonly string[]): string[] {
   return execArgv.some((a) => a.startsWith('--max-semi-space-size')) ? [] : ['--max-semi-space-size=1'];
 }
 

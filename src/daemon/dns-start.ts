@@ -5,7 +5,8 @@
 // start-up instead of two. The server is started exactly as the `run` parent
 // would start it (dns/spawn-server.ts, shared with dns/main.ts): same interpreter flags, script path, argv and
 // environment (the request's), detached in its own session, its output to
-// SKIFF_DNS_LOG_FILE or nowhere, ready when it says so over dns/readiness.ts.
+// SKIFF_DNS_LOG_FILE or nowhere, ready when it says so over dns/readiness.ts;
+// or, faster, by handing the same start to a warm skiff-dns (./dns-zygote.ts).
 // So its command line, pid file, reloads and exit when its last network goes
 // are those of any skiff-dns. Only Skiff's own launchers of this build
 // (dist/skiff-dns.cjs, bin/aardvark-dns) are answered; stock aardvark-dns,
@@ -14,6 +15,7 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { IN_PROCESS_EXEC, type ExecOptions, type ExecResult, type InProcessExec } from '../lib/exec.js';
 import { startServer } from '../../dns/spawn-server.js';
+import type { DnsZygote } from './dns-zygote.js';
 
 function real(path: string): string | undefined {
   try {
@@ -24,14 +26,21 @@ function real(path: string): string | undefined {
 }
 
 /** Chains a handler for the skiff-dns `run` step in front of the installed IN_PROCESS_EXEC one. */
-export function installDnsStart(dist: string, log: (msg: string) => void): { started(): number } {
+export function installDnsStart(dist: string, log: (msg: string) => void, zygote?: DnsZygote): { started(): number } {
   const ours = new Set([real(join(dist, 'skiff-dns.cjs')), real(join(dist, '..', 'bin', 'aardvark-dns'))].filter((p): p is string => p !== undefined));
   let started = 0;
   const next = (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC];
 
   const start = async (script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ExecResult> => {
     // not skiffd's own node flags: the server gets what the `run` parent would give it
-    const r = await startServer({ execArgv: [], script, argv: args, env });
+    const s = { execArgv: [], script, argv: args, env };
+    // a warm process cannot move its stdio to SKIFF_DNS_LOG_FILE, and its one-string title
+    // cannot keep an argument with a space apart (dns-feed/process.ts servesDir): those are spawned
+    const warm = env.SKIFF_DNS_LOG_FILE || [script, ...args].some((a) => a.includes(' ')) ? undefined : zygote?.take(s);
+    const t0 = performance.now();
+    const fromWarm = warm && (await zygote?.start(warm, s));
+    const r = fromWarm || (await startServer(s));
+    log(`skiff-dns ${r.pid ?? '-'} ${r.ok ? 'serving' : 'failed'} after ${Math.round(performance.now() - t0)} ms (${fromWarm ? 'warm' : 'spawned'})`);
     if (r.pid !== undefined) started++;
     if (r.ok) return { code: 0, signal: null, stdout: '', stderr: '' };
     if (r.pid !== undefined) log(`skiff-dns ${r.pid} did not start: ${r.message.trim()}`);

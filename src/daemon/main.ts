@@ -24,6 +24,7 @@ import { serve, type Server } from './server.js';
 import { installInProcessNft } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
 import { installDnsStart } from './dns-start.js';
+import { DnsZygote } from './dns-zygote.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -102,6 +103,17 @@ function main(): void {
   let server: Server | undefined;
   let quick: QuickDeletes | undefined;
   let dnsStart: { started(): number } | undefined;
+  let zygote: DnsZygote | undefined;
+  let warmTimer: NodeJS.Timeout | undefined;
+  // a warm skiff-dns is spawned between requests, with the thread in our own namespaces (dns-zygote.ts)
+  const warmLater = (): void => {
+    clearTimeout(warmTimer);
+    warmTimer = setTimeout(() => {
+      if (stopping || server?.busy) return;
+      if (statSync('/proc/thread-self/ns/net').ino !== ns.net || statSync('/proc/thread-self/ns/mnt').ino !== ns.mnt) return;
+      zygote?.ensure();
+    }, 250).unref();
+  };
 
   const stop = (reason: string): void => {
     if (stopping) return;
@@ -152,9 +164,13 @@ function main(): void {
     onStop: stop,
     trace: process.env.SKIFF_DAEMON_TRACE === '1',
     onActivity: (busy) => {
-      if (!busy) return armIdle();
+      if (!busy) {
+        warmLater();
+        return armIdle();
+      }
       clearTimeout(idleTimer);
       clearTimeout(gcTimer);
+      clearTimeout(warmTimer);
     },
     status: () => ({
       pid: process.pid,
@@ -168,16 +184,21 @@ function main(): void {
       idle_exit_ms: idleMs,
       links_deleted_off_thread: quick?.served() ?? 0,
       dns_servers_started: dnsStart?.started() ?? 0,
+      ...zygote?.status(),
     }),
   });
   armIdle();
+  warmLater();
   if (process.env.SKIFF_DAEMON_QUICK_DELETE !== '0') quick = installQuickDelete(ns.net, log);
   if (process.env.SKIFF_DAEMON_NFT !== 'spawn') {
     const nft = installInProcessNft(ns.net, log);
     setImmediate(() => nft.preload());
   }
   // after the nft handler: it chains in front of it
-  if (process.env.SKIFF_DAEMON_DNS_START !== 'spawn') dnsStart = installDnsStart(dist, log);
+  if (process.env.SKIFF_DAEMON_DNS_START !== 'spawn') {
+    if (process.env.SKIFF_DAEMON_DNS_WARM !== '0') zygote = new DnsZygote(join(dist, 'skiff-dns.cjs'), ns, log);
+    dnsStart = installDnsStart(dist, log, zygote);
+  }
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
   log(`serving ${socket ?? 'the activated socket'} (build ${build}, idle exit ${idleMs} ms)`);
 }

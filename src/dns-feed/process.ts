@@ -69,17 +69,21 @@ export async function stopServer(pid: number, graceMs: number): Promise<void> {
 
 /**
  * True when `pid` is a DNS server for `dir` (its command line names the dir,
- * as both skiff-dns and aardvark-dns are started with `--config <dir>`). A pid
+ * as both skiff-dns and aardvark-dns are started with `--config <dir>`; skiffd
+ * gives a server a one-string title only when no argument holds a space). A pid
  * file left by a crashed server may name an unrelated process by now: that
  * one must never get our SIGHUP (its default action kills).
  */
 export function servesDir(pid: number, dir: string): boolean {
   let argv: string[];
   try {
-    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
   } catch {
     return false;
   }
+  // a server skiffd started from a warm process shows its command line as one
+  // space-joined title (src/daemon/dns-zygote.ts), as `ps` prints any command line
+  if (argv.length === 1) argv = argv[0]!.split(' ');
   const want = resolve(dir);
   return argv.some((a, i) => (a === '--config' || a === '-c') && argv[i + 1] !== undefined && resolve(argv[i + 1]!) === want)
     || argv.some((a) => a.startsWith('--config=') && resolve(a.slice('--config='.length)) === want);

@@ -422,6 +422,53 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('a warm skiff-dns: the first DNS-enabled container hands its start to it; same command line (as a title), answers, reloads, leaves with the network; it exits with skiffd', async () => {
+    const w = world();
+    const c1 = createNetns('skdw');
+    const c2 = createNetns('skdw');
+    try {
+      assert.equal(w.call(['version']).code, 0);
+      await waitFor('a warm skiff-dns', () => w.status().dns_warm_ready === true);
+      const n: NetSpec = { ...net(uniq('skdw')), subnets: [{ subnet: '10.92.0.0/16', gateway: '10.92.0.1' }], dns: true };
+      const config = join(w.dir, 'state');
+      const dns = join(DIST, 'skiff-dns.cjs');
+      const flags = ['--config', config, '--firewall-driver', 'none', '--aardvark-binary', dns];
+      const in1 = JSON.stringify(options('warm1', [{ net: n, ips: ['10.92.1.2'] }]));
+      const in2 = JSON.stringify(options('warm2', [{ net: n, ips: ['10.92.1.3'] }]));
+      const up = w.call([...flags, 'setup', c1.path], in1);
+      assert.equal(up.code, 0, up.stdout + up.stderr);
+      const st = w.status();
+      assert.equal(st.dns_warm_used, 1);
+      assert.equal(st.dns_servers_started, 1);
+      const pid = Number(readFileSync(join(config, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
+      assert.match(title, new RegExp(` --max-semi-space-size=1 ${dns} --config ${join(config, 'aardvark-dns')} -p 53 run$`), 'what `ps` shows, as for a spawned server');
+      assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3], String(pid), 'its own session, as spawned detached');
+      const dig = (ns: Netns, name: string): string => run('ip', ['netns', 'exec', ns.name, 'dig', '+short', '+time=3', '+tries=1', '@10.92.0.1', name, 'A']).stdout.trim();
+      assert.equal(dig(c1, 'warm1'), '10.92.1.2');
+      // a second container: the CLI signals the server by its pid file, and it reloads
+      const up2 = w.call([...flags, 'setup', c2.path], in2);
+      assert.equal(up2.code, 0, up2.stdout + up2.stderr);
+      assert.equal(Number(readFileSync(join(config, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim()), pid, 'the same server');
+      assert.equal(dig(c1, 'warm2'), '10.92.1.3');
+      for (const [c, i] of [[c2, in2], [c1, in1]] as const) {
+        const down = w.call([...flags, 'teardown', c.path], i);
+        assert.equal(down.code, 0, down.stdout + down.stderr);
+      }
+      await waitFor('the DNS server to leave with its last network', () => !alive(pid) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 3000);
+      await waitFor('another warm skiff-dns', () => w.status().dns_warm_ready === true);
+      const daemonPid = w.status().pid as number;
+      const warmPids = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      assert.equal(warmPids.length, 1, 'one warm process, skiffd\'s child');
+      assert.equal(w.call(['daemon', 'stop']).code, 0);
+      await waitFor('the warm process to exit with skiffd', () => !alive(warmPids[0]!) || readFileSync(`/proc/${warmPids[0]}/stat`, 'utf8').includes(') Z'));
+    } finally {
+      c1.destroy();
+      c2.destroy();
+      w.destroy();
+    }
+  });
+
   test('auto mode: the first call runs in-process and leaves a mark, sweeping marks older than ten minutes; the second starts the daemon', () => {
     const w = world();
     try {

@@ -69,3 +69,16 @@ test('servesDir: only a process started with --config <dir> is signalled', async
     child.kill();
   }
 });
+
+test('servesDir: a server with a one-string title (started from a warm skiff-dns) is recognized too', async () => {
+  const { spawn } = await import('node:child_process');
+  const title = 'node --max-semi-space-size=1 /b/aardvark-dns --config /run/x/aardvark-dns -p 53 run';
+  const child = spawn(process.execPath, ['-e', `process.title = ${JSON.stringify(title)}; process.send('t'); setTimeout(() => {}, 10000)`, '--', 'x'.repeat(200)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  await new Promise((r) => child.once('message', r));
+  try {
+    assert.equal(servesDir(child.pid!, '/run/x/aardvark-dns'), true);
+    assert.equal(servesDir(child.pid!, '/run/x'), false);
+  } finally {
+    child.kill();
+  }
+});

@@ -1,0 +1,43 @@
+// What skiffd (src/daemon/dns-zygote.ts) and a warm skiff-dns (dns/zygote.ts)
+// say to each other over the zygote's IPC channel: it says {"t":"warm"} once
+// loaded, skiffd sends one ZygoteGo when a DNS server is to start, and the
+// server answers one ZygoteReady (bound, or why not) and disconnects.
+
+/** Set in a zygote's environment by skiffd. */
+export const ZYGOTE_ENV = 'SKIFF_DNS_ZYGOTE';
+
+/** What skiffd sends: the `run` to become. */
+export interface ZygoteGo {
+  t: 'go';
+  /** the process title: the command line the server would have had */
+  title: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  umask: number;
+}
+
+export function isGo(m: unknown): m is ZygoteGo {
+  if (typeof m !== 'object' || m === null) return false;
+  const g = m as Record<string, unknown>;
+  return (
+    g.t === 'go' &&
+    typeof g.title === 'string' &&
+    Array.isArray(g.argv) &&
+    g.argv.every((a) => typeof a === 'string') &&
+    typeof g.env === 'object' &&
+    g.env !== null &&
+    Object.values(g.env).every((v) => typeof v === 'string') &&
+    typeof g.cwd === 'string' &&
+    typeof g.umask === 'number'
+  );
+}
+
+/** What the server says once its sockets are bound, or why it could not start. */
+export type ZygoteReady = { t: 'ready'; ok: true } | { t: 'ready'; ok: false; error: string };
+
+export function isReady(m: unknown): m is ZygoteReady {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  return r.t === 'ready' && (r.ok === true || (r.ok === false && typeof r.error === 'string'));
+}
