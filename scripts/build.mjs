@@ -84,6 +84,12 @@ for (const name of Object.keys(entries)) {
   // executables: the bin/ links point here, and skiff starts skiff-dns directly
   chmodSync(launcher, 0o755);
 }
+// skiffd's warm skiff-dns (src/daemon/dns-zygote.ts) loads the same bundle under a
+// name of its own: while it waits it is not a DNS server, and `ps | grep skiff-dns`
+// or aardvark-dns must not find it
+if (entries['skiff-dns']) {
+  writeFileSync(join(dist, 'dns-warm.cjs'), `'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', 'skiff-dns.cjs'));\n`);
+}
 
 // The build id ties the C client to the daemon it may use: a hash of every
 // bundle, so any rebuild that changes code makes old daemons step aside.

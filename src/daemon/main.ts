@@ -196,7 +196,7 @@ function main(): void {
   }
   // after the nft handler: it chains in front of it
   if (process.env.SKIFF_DAEMON_DNS_START !== 'spawn') {
-    if (process.env.SKIFF_DAEMON_DNS_WARM !== '0') zygote = new DnsZygote(join(dist, 'skiff-dns.cjs'), ns, log);
+    if (process.env.SKIFF_DAEMON_DNS_WARM !== '0') zygote = new DnsZygote(join(dist, 'dns-warm.cjs'), ns, log);
     dnsStart = installDnsStart(dist, log, zygote);
   }
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));

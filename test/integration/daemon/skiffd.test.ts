@@ -460,6 +460,9 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
       const daemonPid = w.status().pid as number;
       const warmPids = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
       assert.equal(warmPids.length, 1, 'one warm process, skiffd\'s child');
+      const waiting = readFileSync(`/proc/${warmPids[0]}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      assert.match(waiting, /dns-warm\.cjs/);
+      assert.doesNotMatch(waiting, /aardvark|skiff-dns/, 'a waiting process is no DNS server to `ps | grep`');
       assert.equal(w.call(['daemon', 'stop']).code, 0);
       await waitFor('the warm process to exit with skiffd', () => !alive(warmPids[0]!) || readFileSync(`/proc/${warmPids[0]}/stat`, 'utf8').includes(') Z'));
     } finally {
