@@ -41,6 +41,11 @@ export class FirewallState {
     writeFileAtomic(path, name);
   }
 
+  /** The driver record goes with the last network: a setup that failed on a fresh host leaves nothing. */
+  removeDriverNameIfUnused(): void {
+    if (this.networkIds().length === 0) removeFile(join(this.dir, 'firewall-driver'));
+  }
+
   readDriverName(): string | undefined {
     return readOptional(join(this.dir, 'firewall-driver'))?.trim();
   }

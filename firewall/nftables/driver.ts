@@ -46,7 +46,10 @@ export class NftablesDriver implements FirewallDriver {
       await this.nft.apply(batch([...skeleton(), ...removeCmds(old), ...elementCmds('add', els), ...foreign]), `network ${n.networkName} setup`);
     } catch (e) {
       if (saved) this.state?.saveNetwork(saved);
-      else this.state?.removeNetwork(n.networkId);
+      else {
+        this.state?.removeNetwork(n.networkId);
+        this.state?.removeDriverNameIfUnused();
+      }
       throw e;
     }
   }
@@ -89,6 +92,7 @@ export class NftablesDriver implements FirewallDriver {
     for (const p of leftovers) st.removePorts(n.networkId, p.containerId);
 
     const last = st.networkIds().length === 0;
+    if (last) st.removeDriverNameIfUnused();
     try {
       if (last && !(await this.userChainInUse())) {
         await this.nft.apply(batch([table('add'), table('delete'), ...(await this.foreignRemovals())]), `network ${n.networkName} teardown (last network)`);
