@@ -105,13 +105,18 @@ function main(): void {
   let dnsStart: { started(): number } | undefined;
   let zygote: DnsZygote | undefined;
   let warmTimer: NodeJS.Timeout | undefined;
+  // A warm skiff-dns costs an idle Node process: kept only where DNS is in use, i.e. once this daemon has
+  // started a DNS server, or when Podman's DNS config dir exists (a DNS network was used since boot).
+  // Namespaces that never run DNS (most test and CI sandboxes) pay nothing.
+  const podmanDnsDir = process.getuid?.() === 0 ? '/run/containers/networks/aardvark-dns' : process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'containers/networks/aardvark-dns') : undefined;
+  const wantWarmDns = (): boolean => (dnsStart?.started() ?? 0) > 0 || (podmanDnsDir !== undefined && existsSync(podmanDnsDir));
   // a warm skiff-dns is spawned between requests, with the thread in our own namespaces (dns-zygote.ts)
   const warmLater = (): void => {
     clearTimeout(warmTimer);
     warmTimer = setTimeout(() => {
       if (stopping || server?.busy) return;
       if (statSync('/proc/thread-self/ns/net').ino !== ns.net || statSync('/proc/thread-self/ns/mnt').ino !== ns.mnt) return;
-      zygote?.ensure();
+      if (wantWarmDns()) zygote?.ensure();
     }, 250).unref();
   };
 

@@ -422,25 +422,34 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
-  test('a warm skiff-dns: the first DNS-enabled container hands its start to it; same command line (as a title), answers, reloads, leaves with the network; it exits with skiffd', async () => {
+  test('a warm skiff-dns, once DNS is in use: the next first DNS-enabled container hands its start to it; same command line (as a title), answers, reloads, leaves with the network; it exits with skiffd', async () => {
     const w = world();
     const c1 = createNetns('skdw');
     const c2 = createNetns('skdw');
     try {
-      assert.equal(w.call(['version']).code, 0);
-      await waitFor('a warm skiff-dns', () => w.status().dns_warm_ready === true);
       const n: NetSpec = { ...net(uniq('skdw')), subnets: [{ subnet: '10.92.0.0/16', gateway: '10.92.0.1' }], dns: true };
       const config = join(w.dir, 'state');
       const dns = join(DIST, 'skiff-dns.cjs');
       const flags = ['--config', config, '--firewall-driver', 'none', '--aardvark-binary', dns];
       const in1 = JSON.stringify(options('warm1', [{ net: n, ips: ['10.92.1.2'] }]));
       const in2 = JSON.stringify(options('warm2', [{ net: n, ips: ['10.92.1.3'] }]));
+      const pidFile = join(config, 'aardvark-dns', 'aardvark.pid');
+      // no DNS yet: nothing is kept warm
+      assert.equal(w.call(['version']).code, 0);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(w.status().dns_warm_ready, false, 'no warm process before DNS is used');
+      // the first server ever is spawned; once it is gone, a warm one waits
+      assert.equal(w.call([...flags, 'setup', c1.path], in1).code, 0);
+      const first = Number(readFileSync(pidFile, 'utf8').trim());
+      assert.equal(w.call([...flags, 'teardown', c1.path], in1).code, 0);
+      await waitFor('the first DNS server to leave', () => !alive(first) || readFileSync(`/proc/${first}/stat`, 'utf8').includes(') Z'), 3000);
+      await waitFor('a warm skiff-dns', () => w.status().dns_warm_ready === true);
       const up = w.call([...flags, 'setup', c1.path], in1);
       assert.equal(up.code, 0, up.stdout + up.stderr);
       const st = w.status();
       assert.equal(st.dns_warm_used, 1);
-      assert.equal(st.dns_servers_started, 1);
-      const pid = Number(readFileSync(join(config, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+      assert.equal(st.dns_servers_started, 2);
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
       const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
       assert.match(title, new RegExp(` --max-semi-space-size=1 ${dns} --config ${join(config, 'aardvark-dns')} -p 53 run$`), 'what `ps` shows, as for a spawned server');
       assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3], String(pid), 'its own session, as spawned detached');
