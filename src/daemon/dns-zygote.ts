@@ -111,6 +111,11 @@ export class DnsZygote {
     return r.ok ? { ok: true, pid } : { ok: false, pid, message: `Error from child process\n${r.error}\n` };
   }
 
+  /** The waiting process, if any: skiffd's own helper, not a user of its namespace. */
+  pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** For `skiff daemon status`: servers started from a warm process, and the waiting one's state and RSS. */
   status(): { dns_warm_used: number; dns_warm_ready: boolean; dns_warm_rss_bytes: number | null } {
     let rss: number | null = null;

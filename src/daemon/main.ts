@@ -25,6 +25,7 @@ import { installInProcessNft } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
 import { installDnsStart } from './dns-start.js';
 import { DnsZygote } from './dns-zygote.js';
+import { netnsOrphaned } from './orphan.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -151,11 +152,19 @@ function main(): void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   let gcTimer: NodeJS.Timeout | undefined;
+  let orphanTimer: NodeJS.Timeout | undefined;
+  const checkOrphan = (): void => {
+    const z = zygote?.pid();
+    if (!server?.busy && netnsOrphaned(ns.net, new Set(z === undefined ? [] : [z]))) stop('no other process is in its network namespace, and no mount of it is left');
+  };
   const armIdle = (): void => {
     clearTimeout(idleTimer);
     clearTimeout(gcTimer);
+    clearInterval(orphanTimer);
     gcTimer = setTimeout(gc, 500).unref();
     if (idleMs > 0) idleTimer = setTimeout(() => stop(`idle for ${idleMs} ms`), idleMs);
+    // a socket-activated daemon serves the host's namespace, which is never orphaned
+    if (!activated) orphanTimer = setInterval(checkOrphan, ORPHAN_CHECK_MS).unref();
   };
 
   server = serve({
@@ -176,6 +185,7 @@ function main(): void {
       clearTimeout(idleTimer);
       clearTimeout(gcTimer);
       clearTimeout(warmTimer);
+      clearInterval(orphanTimer);
     },
     status: () => ({
       pid: process.pid,
@@ -207,6 +217,9 @@ function main(): void {
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));
   log(`serving ${socket ?? 'the activated socket'} (build ${build}, idle exit ${idleMs} ms)`);
 }
+
+/** How often an idle daemon looks whether anyone else is left in its network namespace (./orphan.ts). */
+const ORPHAN_CHECK_MS = 2000;
 
 /**
  * The socket's lock (its fd, kept open for life), or undefined if another

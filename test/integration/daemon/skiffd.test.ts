@@ -212,6 +212,21 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('a daemon whose network namespace nobody else can reach any more (ip netns del) leaves at once, not after its idle timeout', async () => {
+    const w = world();
+    try {
+      assert.equal(w.call(['version']).code, 0);
+      const pid = w.status().pid as number;
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.ok(alive(pid), 'still in use: the namespace is mounted at /run/netns');
+      w.host.destroy();
+      await waitFor('the orphaned daemon to leave', () => !alive(pid), 6000);
+      assert.deepEqual(sockFiles(w.dir), []);
+    } finally {
+      w.destroy();
+    }
+  });
+
   test('`skiff daemon stop`: the daemon leaves no socket and no lock file', async () => {
     const w = world();
     try {
