@@ -185,7 +185,9 @@ function runInner() {
     m.r.rssKb = Number(rss.stderr.trim().split('\n').pop());
     if (m.impl.env.SKIFF_DAEMON === '1') {
       const st = spawnSync(m.impl.cmd, ['daemon', 'status'], { encoding: 'utf8', env: m.env });
-      m.r.daemonRssKb = Math.round(JSON.parse(st.stdout).rss_bytes / 1024);
+      const status = JSON.parse(st.stdout);
+      m.r.daemonRssKb = Math.round(status.rss_bytes / 1024);
+      if (status.dns_warm_rss_bytes) m.r.warmDnsRssKb = Math.round(status.dns_warm_rss_bytes / 1024);
       spawnSync(m.impl.cmd, ['daemon', 'stop'], { env: m.env });
     }
     results[m.name] = m.r;
@@ -232,6 +234,7 @@ if (process.argv.includes('--inner')) {
     }
     const d = results['skiff-client + skiffd'];
     if (d?.daemonRssKb) console.log(`skiffd RSS after the run: ${(d.daemonRssKb / 1024).toFixed(1)} MiB`);
+    if (d?.warmDnsRssKb) console.log(`its warm skiff-dns (waiting for the next first DNS container): ${(d.warmDnsRssKb / 1024).toFixed(1)} MiB RSS`);
   } finally {
     spawnSync('ip', ['netns', 'delete', hostNs]);
     rmSync('/run/skbench-d', { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // module instead of resolving hundreds: start-up is on every container's
 // critical path. Native packages stay external (they load .node files).
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -113,4 +113,17 @@ try {
   renameSync(`${client}.tmp`, client);
 } catch (e) {
   console.warn(`build: skiff-client not built (${cc}: ${e.message.split('\n')[0]}); install gcc and libc6-dev`);
+}
+
+// dist/netavark and dist/skiff, what bin/netavark (Podman's helper_binaries_dir)
+// and bin/skiff point to: the client under those names (hard links, so
+// `readlink -f` and `ps` keep the name, and as `netavark` the client speaks as
+// netavark), or without a compiler the Node CLI under those names, as before
+for (const name of ['netavark', 'skiff']) {
+  const path = join(dist, name);
+  if (existsSync(client)) linkSync(client, path);
+  else {
+    writeFileSync(path, `#!/usr/bin/env node\n'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', 'skiff.cjs'));\n`);
+    chmodSync(path, 0o755);
+  }
 }
