@@ -179,7 +179,16 @@ step "podman network rm skiffnet" -- P network rm skiffnet
 left=$(ip -n $H -br link | awk '$1 != "lo" && $1 !~ /^eo0/' || true)
 if [ -z "$left" ]; then note "host netns: no bridge or veth left"; else note "left behind: $left"; failed=1; fi
 sleep 0.5
+# what is left in the host netns: no DNS server (it leaves with its last network); skiffd, which Podman's calls went
+# through (bin/netavark is its client), and the warm skiff-dns it keeps once DNS is in use, until it is stopped
+args_of() { tr '\0' ' ' < /proc/$1/cmdline 2>/dev/null; }
+dns=$(for p in $(ip netns pids $H); do args_of $p | grep -E -- '(aardvark-dns|skiff-dns)(\.cjs)? .*--config' || true; done)
+if [ -z "$dns" ]; then note "host netns: no DNS server left (skiff-dns exited with its last network)"; else note "DNS server left: $dns"; failed=1; fi
+step "skiff daemon status   (the resident engine that served Podman's calls)" -- \
+  sh -c "nsenter --net=/run/netns/$H $REPO/bin/skiff daemon status | grep -E '\"(running|served|rss_bytes|dns_servers_started|dns_warm_used)\"'"
+step "skiff daemon stop" -- nsenter --net=/run/netns/$H $REPO/bin/skiff daemon stop
+for _ in $(seq 40); do [ -z "$(ip netns pids $H)" ] && break; sleep 0.1; done
 procs=$(ip netns pids $H | wc -l)
-if [ "$procs" = 0 ]; then note "host netns: no process left (skiff-dns exited with its last network)"; else note "$procs process(es) left in the host netns"; failed=1; fi
+if [ "$procs" = 0 ]; then note "host netns: no process left"; else note "$procs process(es) left in the host netns: $(for p in $(ip netns pids $H); do args_of $p | cut -c1-100; echo; done)"; failed=1; fi
 
 if [ $failed = 0 ]; then bold "Demo finished: every step worked"; else bold "Demo finished with failures (see above)"; exit 1; fi
