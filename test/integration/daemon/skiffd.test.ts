@@ -496,7 +496,7 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
-  test('auto mode: the first call runs in-process and leaves a mark, sweeping marks older than ten minutes; the second starts the daemon', () => {
+  test('auto mode: the first call runs in-process and leaves a mark, sweeping marks older than ten minutes; the second starts the daemon; questions do neither', () => {
     const w = world();
     try {
       const stale = join(w.dir, 'skiffd-1-2-3.sock.seen');
@@ -505,13 +505,21 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
       writeFileSync(fresh, '');
       const old = new Date(Date.now() - 11 * 60_000);
       utimesSync(stale, old, old);
-      assert.equal(w.call(['version'], '', { SKIFF_DAEMON: '' }).code, 0);
+      const auto = { SKIFF_DAEMON: '' };
+      // questions (version, help) never start a daemon nor mark the namespace
+      for (const q of [['--version'], ['version'], ['--help'], ['setup', '--help'], []]) w.call(q, '', auto);
+      assert.equal(w.status().running, false, 'questions start no daemon');
+      assert.ok(!existsSync(`${w.socket()}.seen`), 'questions leave no mark');
+      const call = (): RunResult => w.call(['--config', join(w.dir, 'state'), ...FLAGS, 'teardown', '/run/netns/skiff-nope'], '{}', auto);
+      assert.equal(call().code, 1);
       assert.equal(w.status().running, false, 'one call: no daemon');
       assert.ok(existsSync(`${w.socket()}.seen`));
       assert.ok(!existsSync(stale), 'the stale mark is swept');
       assert.ok(existsSync(fresh), 'a recent mark stays');
-      assert.equal(w.call(['version'], '', { SKIFF_DAEMON: '' }).code, 0);
+      assert.equal(call().code, 1);
       assert.equal(w.status().running, true, 'the second call started the daemon');
+      assert.equal(w.call(['version'], '', auto).code, 0);
+      assert.ok((w.status().served as number) >= 2, 'a running daemon answers questions too');
     } finally {
       w.destroy();
     }
