@@ -64,6 +64,13 @@ function world(): Daemonish {
     },
     destroy: () => {
       w.call(['daemon', 'stop']);
+      // a test that failed before its teardown leaves the DNS server it started: end it (by its pid file)
+      try {
+        const pid = Number(readFileSync(join(dir, 'state', 'aardvark-dns', 'aardvark.pid'), 'utf8').trim());
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) process.kill(pid, 'SIGKILL');
+      } catch {
+        // no server, or gone already
+      }
       host.destroy();
       // the stopped daemon removes its socket and lock file as it exits, which may still be under way
       rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
