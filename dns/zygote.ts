@@ -27,6 +27,8 @@ export function runZygote(): Promise<void> {
   // nothing we inherited may reach the server; the IPC channel is close-on-exec and stays
   closeInheritedFds();
   process.on('disconnect', () => process.exit(0));
+  // skiffd may have gone while this process was loading, before anyone listened for 'disconnect'
+  if (!process.connected) process.exit(0);
   return warmUp().then(() => new Promise((resolve) => {
     process.on('message', (m: unknown) => {
       if (!isGo(m)) return;
