@@ -75,12 +75,12 @@ copyFileSync('src/cli/launcher.cjs', join(dist, 'launcher.cjs'));
 // young generation for good: small semi-spaces keep its RSS ~30 MB lower at no
 // measurable cost (skiff-dns gets the same flag from dns/spawn-server.ts)
 const shebang = (name) => (name === 'skiffd' ? '#!/usr/bin/env -S node --max-semi-space-size=1' : '#!/usr/bin/env node');
+/** A launcher script for bundle dist/lib/<bundle>.cjs (a first line of '' for none). */
+const launcherText = (firstLine, bundle) =>
+  `${firstLine}${firstLine ? '\n' : ''}'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', '${bundle}.cjs'));\n`;
 for (const name of Object.keys(entries)) {
   const launcher = join(dist, `${name}.cjs`);
-  writeFileSync(
-    launcher,
-    `${shebang(name)}\n'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', '${name}.cjs'));\n`,
-  );
+  writeFileSync(launcher, launcherText(shebang(name), name));
   // executables: the bin/ links point here, and skiff starts skiff-dns directly
   chmodSync(launcher, 0o755);
 }
@@ -88,7 +88,7 @@ for (const name of Object.keys(entries)) {
 // name of its own: while it waits it is not a DNS server, and `ps | grep skiff-dns`
 // or aardvark-dns must not find it
 if (entries['skiff-dns']) {
-  writeFileSync(join(dist, 'dns-warm.cjs'), `'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', 'skiff-dns.cjs'));\n`);
+  writeFileSync(join(dist, 'dns-warm.cjs'), launcherText('', 'skiff-dns'));
 }
 
 // The build id ties the C client to the daemon it may use: a hash of every
@@ -123,7 +123,7 @@ for (const name of ['netavark', 'skiff']) {
   const path = join(dist, name);
   if (existsSync(client)) linkSync(client, path);
   else {
-    writeFileSync(path, `#!/usr/bin/env node\n'use strict';\nrequire('./launcher.cjs')(require('node:path').join(__dirname, 'lib', 'skiff.cjs'));\n`);
+    writeFileSync(path, launcherText(shebang('skiff'), 'skiff'));
     chmodSync(path, 0o755);
   }
 }
