@@ -59,5 +59,8 @@ export async function startServer(s: ServerStart): Promise<StartResult> {
     }
   };
   const outcome = await ready.wait(alive, START_TIMEOUT_MS);
-  return outcome.ok ? { ok: true, pid } : { ok: false, pid, message: `Error from child process\n${outcome.error}\n` };
+  if (outcome.ok) return { ok: true, pid };
+  // a server that never said ready must not be left serving half a start: the caller reports it failed
+  if (alive()) process.kill(pid, 'SIGKILL');
+  return { ok: false, pid, message: `Error from child process\n${outcome.error}\n` };
 }

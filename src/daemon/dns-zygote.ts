@@ -107,7 +107,10 @@ export class DnsZygote {
     }
     this.used++;
     const r = await outcome;
-    if (typeof r === 'string') return { ok: false, pid, message: `Error from child process\n${r}\n` };
+    if (typeof r === 'string') {
+      c.kill('SIGKILL'); // not ready in time (or gone): as dns/spawn-server.ts, nothing is left half started
+      return { ok: false, pid, message: `Error from child process\n${r}\n` };
+    }
     return r.ok ? { ok: true, pid } : { ok: false, pid, message: `Error from child process\n${r.error}\n` };
   }
 
