@@ -15,6 +15,7 @@ import { ConfigDir } from './config-dir.js';
 import { RESOLV_CONF, readResolvConf } from './resolv-conf.js';
 import { reportReady } from './readiness.js';
 import { DnsServer } from './server.js';
+import { ExtraReader } from './readers.js';
 
 export async function runDaemon(args: Args, log: Log): Promise<void> {
   const dirPath = resolvePath(args.config);
@@ -61,9 +62,19 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   }
   writeFileAtomic(pidPath, String(process.pid));
   writeFileAtomic(loadedPath, serializeLoaded(process.pid, first.digest));
+  let hostServers = resolv.servers;
+  const reader = new ExtraReader(server, {
+    dir: dirPath,
+    port: args.port,
+    searchDomain: args.searchDomain,
+    noProxy: process.env.AARDVARK_NO_PROXY !== undefined,
+    log,
+    hostServers: () => hostServers,
+  });
 
   let watchers: FSWatcher[] = [];
   const shutdown = (code: number): never => {
+    reader.close();
     server.close();
     for (const w of watchers) w.close();
     removeIfOurs(pidPath);
@@ -84,6 +95,7 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
       do {
         again = false;
         const r = readResolvConf();
+        hostServers = r.servers;
         server.setHostServers(r.servers);
         let loaded;
         try {
@@ -102,7 +114,10 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
           shutdown(0);
         }
         current = backend;
-        for (const err of await server.apply(backend)) log.error(`reload: ${err}`);
+        // announced once both threads answer from it
+        await reader.reload(backend.bindIps(), async () => {
+          for (const err of await server.apply(backend)) log.error(`reload: ${err}`);
+        });
         writeFileAtomic(loadedPath, serializeLoaded(process.pid, loaded.digest));
         log.debug('reloaded', { listeners: server.listening.length, backendMs: +(performance.now() - t0).toFixed(2) });
       } while (again);
@@ -119,7 +134,12 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   // SIGUSR1: counters to <DIR>.stats (JSON) and the log, for "is DNS working?" questions
   process.on('SIGUSR1', () => {
     const memory = process.memoryUsage();
-    const stats = { pid: process.pid, listeners: server.listening, ...server.stats, rssBytes: memory.rss, memory };
+    // both threads' counters together; readerQueries: the UDP queries the reader threads took
+    const counters: Record<string, number> = { ...server.stats };
+    const extra = reader.counters();
+    for (const [k, v] of Object.entries(extra)) if (k in counters) counters[k] = counters[k]! + v;
+    const readers = { readerThreads: reader.started, readerActive: reader.active, readerQueries: extra.udp ?? 0 };
+    const stats = { pid: process.pid, listeners: server.listening, ...counters, ...readers, rssBytes: memory.rss, memory };
     log.info('stats', stats);
     try {
       writeFileAtomic(`${dirPath}.stats`, JSON.stringify(stats) + '\n');
@@ -132,11 +152,14 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   watchers = watchResolvConf(() => {
     const r = readResolvConf();
     for (const w of r.warnings) log.warn(`${RESOLV_CONF}: ${w}`);
+    hostServers = r.servers;
     server.setHostServers(r.servers);
+    void reader.sync();
     log.debug('upstreams from resolv.conf', { servers: r.servers });
   });
 
   await reportReady({ ok: true });
+  reader.begin();
   log.info(`serving on ${server.listening.join(', ')} port ${args.port}`, { startupMs: Math.round(process.uptime() * 1000) });
 }
 

@@ -1,6 +1,7 @@
 // skiff-dns: the aardvark-dns drop-in (also started as `aardvark-dns`). This
 // entry stays small: it imports only dns/, schemas/ and src/lib/, never the
 // rest of the CLI, so every container start pays little for it.
+import { isMainThread } from 'node:worker_threads';
 import { createLog } from '../src/lib/log.js';
 import { parseArgs, USAGE, UsageError, type Args } from './args.js';
 import { closeInheritedFds } from './fds.js';
@@ -8,6 +9,7 @@ import { CHILD_ENV, startServer } from './spawn-server.js';
 import { runDaemon } from './daemon.js';
 import { runZygote } from './zygote.js';
 import { ZYGOTE_ENV } from './zygote-protocol.js';
+import './reader-thread.js';
 
 export { VERSION } from '../src/lib/version.js';
 import { BUILD_TIME, COMMIT, VERSION } from '../src/lib/version.js';
@@ -48,7 +50,8 @@ async function main(argv: readonly string[]): Promise<number> {
   return -1; // keep running: the daemon ends itself through process.exit
 }
 
-main(process.argv.slice(2)).then(
+// the same bundle is the server's reader thread (dns/reader-thread.ts starts itself there)
+if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },

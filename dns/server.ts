@@ -38,7 +38,16 @@ export interface ServerOptions {
   /** close a TCP connection after this long without a complete query, ms */
   tcpIdleMs?: number;
   cache?: ReplyCache;
+  /**
+   * A reader thread's server: queries that would go upstream (or be answered
+   * from the cache) are handed to this instead, so that one cache and one set
+   * of upstream sockets serve the whole process (dns/reader-thread.ts).
+   */
+  handOff?: (query: Buffer, address: string, port: number, listenerIp: string) => void;
 }
+
+/** decide(): the query is for the main thread (ServerOptions.handOff) */
+const HAND_OFF = Symbol('hand-off');
 
 interface Listener {
   ip: string;
@@ -53,6 +62,8 @@ interface ForwardJob {
   key: string;
 }
 
+/** UDP queries between two calls of onUdpSample */
+export const UDP_SAMPLE = 256;
 const MAX_TCP_CONNS = 1024;
 const MAX_TCP_INFLIGHT = 64;
 const MAX_TCP_UNREAD = 64 * 1024;
@@ -72,6 +83,8 @@ export class DnsServer {
   /** counters since start, for SIGUSR1 (see daemon.ts) */
   readonly stats = { udp: 0, tcp: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, malformed: 0, refused: 0 };
   private readonly sources = new SourcePolicy((s) => this.backend.requesters.has(s));
+  /** called every UDP_SAMPLE UDP queries (dns/readers.ts: is a second reader worth it?) */
+  onUdpSample: (() => void) | undefined;
 
   constructor(private readonly o: ServerOptions) {
     this.forwarder = new Forwarder(o.upstream);
@@ -93,11 +106,8 @@ export class DnsServer {
    * Returns one message per listener that could not be bound; the rest keep going.
    */
   async apply(backend: Backend): Promise<string[]> {
-    this.backend = backend;
+    this.setBackend(backend);
     const want = new Set(backend.bindIps());
-    // the namespace's own addresses change with the networks served (a gateway per network):
-    // re-read them (a netlink dump) only then; allows() still looks again for an unknown source
-    if (want.size !== this.listeners.size || [...want].some((ip) => !this.listeners.has(ip))) this.sources.refresh();
     const errors: string[] = [];
     for (const [ip, l] of this.listeners) {
       if (!want.has(ip)) {
@@ -117,6 +127,62 @@ export class DnsServer {
     return errors;
   }
 
+  /**
+   * Answers from `backend` from now on, without touching listeners (a reader
+   * thread's sockets are its main thread's: dns/reader-thread.ts).
+   */
+  setBackend(backend: Backend): void {
+    const before = this.backend.bindIps();
+    this.backend = backend;
+    const now = backend.bindIps();
+    // the namespace's own addresses change with the networks served (a gateway per network):
+    // re-read them (a netlink dump) only then; allows() still looks again for an unknown source
+    if (now.length !== before.length || now.some((ip, i) => ip !== before[i])) this.sources.refresh();
+  }
+
+  /** The UDP socket of each listener, for a reader thread to read too. */
+  udpSockets(): Map<string, UdpSocket> {
+    return new Map([...this.listeners].map(([ip, l]) => [ip, l.udp]));
+  }
+
+  /**
+   * Answers the UDP queries arriving on `udp` (a socket listening on `ip`):
+   * the listeners' own sockets, and in a reader thread, its copies of them.
+   */
+  serveUdp(ip: string, udp: UdpSocket): void {
+    udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      if (++this.stats.udp % UDP_SAMPLE === 0) this.onUdpSample?.();
+      this.handleUdp(udp, msg, rinfo.address, rinfo.port, ip);
+    });
+    udp.on('error', (e) => this.o.log.warn(`udp listener ${ip}:${this.o.port}: ${e.message}`));
+  }
+
+  /** A UDP query a reader thread handed over (counted there): answered through our listener on `ip`. */
+  handleHandedOff(msg: Buffer, address: string, port: number, ip: string): void {
+    const l = this.listeners.get(ip);
+    if (l) this.handleUdp(l.udp, msg, address, port, ip);
+  }
+
+  private handleUdp(udp: UdpSocket, msg: Buffer, address: string, port: number, ip: string): void {
+    const out = this.answer(msg, address, ip, false);
+    if (out === undefined) return;
+    if (out === HAND_OFF) {
+      this.o.handOff?.(msg, address, port, ip);
+      return;
+    }
+    if (Buffer.isBuffer(out)) {
+      udp.send(out, port, address);
+      return;
+    }
+    this.forwarder.forwardUdp(msg, out.q.questionEnd, out.servers, (reply) => {
+      try {
+        udp.send(this.relay(msg, out, reply), port, address);
+      } catch {
+        /* the listener closed meanwhile (its network went away on reload) */
+      }
+    });
+  }
+
   close(): void {
     for (const l of this.listeners.values()) this.closeListener(l);
     this.listeners.clear();
@@ -124,7 +190,7 @@ export class DnsServer {
   }
 
   /** Answers locally when it can; otherwise says where to forward. Never throws. */
-  private answer(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | undefined {
+  private answer(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | typeof HAND_OFF | undefined {
     try {
       return this.decide(msg, address, listenerIp, tcp);
     } catch (e) {
@@ -134,7 +200,7 @@ export class DnsServer {
     }
   }
 
-  private decide(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | undefined {
+  private decide(msg: Buffer, address: string, listenerIp: string, tcp: boolean): Buffer | ForwardJob | typeof HAND_OFF | undefined {
     const r = parseQuery(msg);
     if (!r.ok) {
       this.stats.malformed++;
@@ -160,6 +226,7 @@ export class DnsServer {
         this.stats.nxdomain++;
         return buildEmptyReply(msg, q, RCODE_NXDOMAIN, true);
       case 'forward': {
+        if (this.o.handOff && !tcp) return HAND_OFF;
         if (d.servers.length === 0) {
           this.stats.servfail++;
           return buildEmptyReply(msg, q, RCODE_SERVFAIL, false);
@@ -197,23 +264,7 @@ export class DnsServer {
       throw e;
     }
     const l: Listener = { ip, udp, tcp, conns: new Set() };
-    udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      this.stats.udp++;
-      const out = this.answer(msg, rinfo.address, ip, false);
-      if (out === undefined) return;
-      if (Buffer.isBuffer(out)) {
-        udp.send(out, rinfo.port, rinfo.address);
-        return;
-      }
-      this.forwarder.forwardUdp(msg, out.q.questionEnd, out.servers, (reply) => {
-        try {
-          udp.send(this.relay(msg, out, reply), rinfo.port, rinfo.address);
-        } catch {
-          /* the listener closed meanwhile (its network went away on reload) */
-        }
-      });
-    });
-    udp.on('error', (e) => this.o.log.warn(`udp listener ${ip}:${this.o.port}: ${e.message}`));
+    this.serveUdp(ip, udp);
     tcp.on('connection', (sock) => this.onTcp(l, sock));
     tcp.on('error', (e) => this.o.log.warn(`tcp listener ${ip}:${this.o.port}: ${e.message}`));
     return l;
@@ -254,7 +305,7 @@ export class DnsServer {
     const handle = (msg: Buffer): void => {
       this.stats.tcp++;
       const out = this.answer(msg, sock.remoteAddress ?? '', l.ip, true);
-      if (out === undefined) return;
+      if (out === undefined || out === HAND_OFF) return;
       if (Buffer.isBuffer(out)) {
         sock.write(frame(out));
       } else if (inflight >= MAX_TCP_INFLIGHT) {
@@ -344,7 +395,7 @@ function bindUdp(ip: string, port: number): Promise<UdpSocket> {
  * Replies go to the address the query came from, always an IP literal: skip
  * dns.lookup (and the tick it defers each send by).
  */
-function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+export function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
   cb(null, address, address.includes(':') ? 6 : 4);
 }
 

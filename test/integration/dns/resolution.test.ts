@@ -24,10 +24,14 @@ const NET1 = `${GW1},fd01::1 10.250.0.9,10.250.0.1\nc1 ${C1} fd01::2 c1,web\nc2 
 const NET2 = `${GW2} 10.250.0.2\nc1 ${C1b}  c1,web\nc3 ${C3}  c3,shared\n`;
 const NET3 = `${GW3}\nc4 ${C4}  c4\n`;
 
-describe('skiff-dns resolution', { skip: needRoot }, () => {
+// The second pass has the server's reader thread (dns/readers.ts) from the start, so that
+// every answer, reload and wiring step is also checked with two threads taking queries.
+for (const pass of [{ title: '', readerQps: undefined }, { title: ', reader thread from the start', readerQps: '0' }]) describe(`skiff-dns resolution${pass.title}`, { skip: needRoot }, () => {
   let lab: DnsLab;
 
   before(async () => {
+    // servers started here and by the wiring steps (children of this process) read it
+    if (pass.readerQps !== undefined) process.env.SKIFF_DNS_READER_QPS = pass.readerQps;
     lab = new DnsLab();
     lab.addBridge([`${GW1}/24`, `${C1}/24`, `${C2}/24`, 'fd01::1/64', 'fd01::2/64']);
     lab.addBridge([`${GW2}/24`, `${C1b}/24`, `${C3}/24`]);
@@ -41,7 +45,10 @@ describe('skiff-dns resolution', { skip: needRoot }, () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
-  after(() => lab?.destroy());
+  after(() => {
+    delete process.env.SKIFF_DNS_READER_QPS;
+    lab?.destroy();
+  });
 
   test('run returns once serving, with a pid file', () => {
     assert.ok(lab.alive(), 'daemon alive');
