@@ -10,7 +10,7 @@
 # Env: SKIFF_DIST_DIR (default dist), AARDVARK (default /usr/lib/podman/aardvark-dns), ROUNDS (default 3),
 #      RATE (fixed qps for the p99 runs, default 10000), KINDS (subset of: a aaaa suffix ptr fwd fwd-unique),
 #      P99_RATES (A queries: p99 at each of these fixed rates, interleaved ROUNDS times, default "10000 45000"),
-#      RELOADS (reload-latency rounds per server, default 30)
+#      RELOADS (reload-latency rounds per server, default 30), READER_AB=1 (p99 rounds also without skiff-dns' reader thread)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "needs root: it creates network namespaces" >&2; exit 1; fi
@@ -32,7 +32,8 @@ SRC=10.89.0.2   # ctr1's address: queries come from a container
 in_ns() { ip netns exec "$ns" "$@"; }
 # both servers run side by side on different ports, reading the same config dir,
 # so every round measures them under the same background load
-declare -A PORT=([aardvark]=53 [skiff]=5353) PID=()
+# READER_AB=1 adds, to the p99-at-fixed-rates rounds, skiff-dns with its reader thread off (skiff1, port 5354)
+declare -A PORT=([aardvark]=53 [skiff]=5353 [skiff1]=5354) PID=()
 cleanup() {
   stop_servers
   [ -n "$stub_pid" ] && kill "$stub_pid" 2>/dev/null || true
@@ -82,6 +83,7 @@ start_server() {
   case $1 in
     aardvark) in_ns "$AARDVARK" --config "$dir" -p "${PORT[$1]}" run > /dev/null 2>&1 < /dev/null ;;
     skiff) in_ns node "$SKIFF_DNS" --config "$dir" -p "${PORT[$1]}" run > /dev/null < /dev/null ;;
+    skiff1) SKIFF_DNS_READER_QPS=off in_ns node "$SKIFF_DNS" --config "$dir" -p "${PORT[$1]}" run > /dev/null < /dev/null ;;
   esac
   PID[$1]=$(cat "$dir/aardvark.pid")
   sleep 0.3
@@ -163,10 +165,12 @@ echo " p99 and cpu/q (server CPU time per answered query): at a fixed $RATE qps.
 # p99 of A queries at fixed rates, interleaved rounds; the median round per server is reported
 start_server aardvark
 start_server skiff
+p99_servers="aardvark skiff"
+if [ "${READER_AB:-}" = 1 ]; then start_server skiff1; p99_servers="aardvark skiff skiff1"; fi
 for rate in ${P99_RATES-10000 45000}; do
   declare -A P=()
   for round in $(seq "$ROUNDS"); do
-    for server in aardvark skiff; do
+    for server in $p99_servers; do
       read -r p c <<<"$(RATE=$rate fixed a $server)"
       P[$server]="${P[$server]:-} $p"
     done
@@ -175,6 +179,10 @@ for rate in ${P99_RATES-10000 45000}; do
   ap=$(med "${P[aardvark]}") sp=$(med "${P[skiff]}")
   printf 'A p99 at %6s qps: aardvark %s ms, skiff %s ms, ratio %s (rounds: aardvark%s / skiff%s)\n' "$rate" "$ap" "$sp" \
     "$(awk -v s="$sp" -v a="$ap" 'BEGIN { printf "%.2fx", s / a }')" "${P[aardvark]}" "${P[skiff]}"
+  if [ -n "${P[skiff1]:-}" ]; then
+    s1=$(med "${P[skiff1]}")
+    printf '  skiff without its reader thread: %s ms, ratio %s (rounds:%s)\n' "$s1" "$(awk -v s="$s1" -v a="$ap" 'BEGIN { printf "%.2fx", s / a }')" "${P[skiff1]}"
+  fi
 done
 
 # reload latency: append + SIGHUP until the name resolves; servers alternate in blocks of 5

@@ -1,6 +1,6 @@
 // The server's second UDP reader, a worker thread (started by dns/readers.ts
 // when queries come fast). It reads copies of the main thread's UDP
-// descriptors, so both threads take datagrams from the same kernel sockets:
+// descriptors (dup, dns/udp-native.ts), so both threads take datagrams from the same kernel sockets:
 // whichever is free takes the next one, and a query no longer waits while the
 // other thread is busy, collecting garbage or descheduled. It answers from
 // its own record set, loaded from the same config dir whenever the main
@@ -8,13 +8,13 @@
 // Queries for upstream go to the main thread, so one cache and one set of
 // upstream sockets serve both (nothing is asked upstream twice because two
 // threads saw it). TCP stays on the main thread.
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLog } from '../src/lib/log.js';
 import { Backend } from './backend.js';
 import { ConfigDir } from './config-dir.js';
 import { isReaderInit, isToReader, type FromReader, type ReaderInit, type SyncMessage } from './reader-protocol.js';
-import { DnsServer, literalLookup } from './server.js';
+import { DnsServer } from './server.js';
+import { NativeUdpSocket } from './udp-native.js';
 
 const STATS_MS = 1000;
 
@@ -35,20 +35,14 @@ function runReader(init: ReaderInit): void {
   });
   const dir = new ConfigDir(init.dir);
   let backend: Backend | undefined;
-  const sockets = new Map<string, UdpSocket>();
+  const sockets = new Map<string, NativeUdpSocket>();
   const stats = setInterval(() => post({ t: 'stats', stats: { ...server.stats } }), STATS_MS);
 
-  const adopt = (ip: string, fd: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const s = createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', lookup: literalLookup });
-      s.once('error', reject);
-      s.bind({ fd }, () => {
-        s.removeListener('error', reject);
-        server.serveUdp(ip, s);
-        sockets.set(ip, s);
-        resolve();
-      });
-    });
+  const adopt = (ip: string, fd: number): void => {
+    const sock = NativeUdpSocket.adopt(fd);
+    server.serveUdp(ip, { kind: 'native', sock });
+    sockets.set(ip, sock);
+  };
 
   const sync = async (m: SyncMessage): Promise<void> => {
     const errors: string[] = [];
@@ -72,7 +66,7 @@ function runReader(init: ReaderInit): void {
     for (const [ip, fd] of want) {
       if (fd === undefined) continue;
       try {
-        await adopt(ip, fd);
+        adopt(ip, fd);
         adopted.push(fd);
       } catch (e) {
         errors.push(`reader: cannot read the ${ip} listener: ${(e as Error).message}`);

@@ -18,7 +18,6 @@ import { Worker } from 'node:worker_threads';
 import type { Log } from '../src/lib/log.js';
 import { isFromReader, READER_ROLE, type Counters, type ReaderInit, type ReaderSocket } from './reader-protocol.js';
 import { UDP_SAMPLE, type DnsServer } from './server.js';
-import { dupFd, findUdpFd } from './socket-fd.js';
 
 const DEFAULT_QPS = 2000;
 const DEFAULT_IDLE_MS = 30_000;
@@ -82,7 +81,8 @@ export class ExtraReader {
 
   /** After the server first serves. */
   begin(): void {
-    if (this.qps === undefined) return;
+    // the reader reads copies of native sockets (dgram has no descriptor to copy)
+    if (this.qps === undefined || !this.server.native) return;
     if (this.qps === 0) this.spawn();
     else this.server.onUdpSample = () => this.sample();
   }
@@ -186,7 +186,7 @@ export class ExtraReader {
     if (keep.length < r.ips.size) await early;
     await apply();
     await early;
-    if ([...this.server.udpSockets().keys()].some((ip) => !r.ips.has(ip))) await this.sync();
+    if ([...this.server.nativeSockets().keys()].some((ip) => !r.ips.has(ip))) await this.sync();
   }
 
   /** The reader reloads the config dir and reads every current listener (`only`: just these). */
@@ -201,19 +201,14 @@ export class ExtraReader {
     if (!r?.ready) return;
     const sockets: ReaderSocket[] = [];
     const given: number[] = [];
-    for (const [ip] of this.server.udpSockets()) {
+    for (const [ip, sock] of this.server.nativeSockets()) {
       if (only && !only.includes(ip)) continue;
       if (r.ips.has(ip)) {
         sockets.push({ ip });
         continue;
       }
-      const fd = findUdpFd(ip, this.o.port);
-      if (fd === undefined) {
-        this.o.log.warn(`dns reader thread: no descriptor found for ${ip}:${this.o.port}`);
-        continue;
-      }
       try {
-        const copy = dupFd(fd);
+        const copy = sock.dup();
         given.push(copy);
         sockets.push({ ip, fd: copy });
       } catch (e) {

@@ -12,6 +12,7 @@ import { TcpFramer, frame } from './tcp-framer.js';
 import { Forwarder, type UpstreamOptions } from './upstream.js';
 import { portOwner } from './port-owner.js';
 import { SourcePolicy } from './source-policy.js';
+import { NativeUdpSocket, nativeUdpAvailable } from './udp-native.js';
 import {
   buildEmptyReply,
   buildHeaderReply,
@@ -49,9 +50,12 @@ export interface ServerOptions {
 /** decide(): the query is for the main thread (ServerOptions.handOff) */
 const HAND_OFF = Symbol('hand-off');
 
+/** A listener's UDP socket: recvmmsg/sendmmsg (dns/udp-native.ts), or dgram where that is not available. */
+type Udp = { kind: 'native'; sock: NativeUdpSocket } | { kind: 'dgram'; sock: UdpSocket };
+
 interface Listener {
   ip: string;
-  udp: UdpSocket;
+  udp: Udp;
   tcp: TcpServer;
   conns: Set<TcpSocket>;
 }
@@ -80,6 +84,8 @@ export class DnsServer {
   private readonly resolveOpts: ResolveOptions;
   private readonly tcpIdleMs: number;
   private tcpConns = 0;
+  /** UDP through dns/udp-native.ts (else dgram) */
+  readonly native: boolean;
   /** counters since start, for SIGUSR1 (see daemon.ts) */
   readonly stats = { udp: 0, tcp: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, malformed: 0, refused: 0 };
   private readonly sources = new SourcePolicy((s) => this.backend.requesters.has(s));
@@ -87,6 +93,7 @@ export class DnsServer {
   onUdpSample: (() => void) | undefined;
 
   constructor(private readonly o: ServerOptions) {
+    this.native = nativeUdpAvailable();
     this.forwarder = new Forwarder(o.upstream);
     this.cache = o.cache ?? new ReplyCache();
     this.resolveOpts = { searchDomain: o.searchDomain, noProxy: o.noProxy, hostServers: o.hostServers };
@@ -140,30 +147,42 @@ export class DnsServer {
     if (now.length !== before.length || now.some((ip, i) => ip !== before[i])) this.sources.refresh();
   }
 
-  /** The UDP socket of each listener, for a reader thread to read too. */
-  udpSockets(): Map<string, UdpSocket> {
-    return new Map([...this.listeners].map(([ip, l]) => [ip, l.udp]));
+  /** The native UDP socket of each listener (none on the dgram fallback), for a reader thread to read too. */
+  nativeSockets(): Map<string, NativeUdpSocket> {
+    const out = new Map<string, NativeUdpSocket>();
+    for (const [ip, l] of this.listeners) if (l.udp.kind === 'native') out.set(ip, l.udp.sock);
+    return out;
   }
 
   /**
    * Answers the UDP queries arriving on `udp` (a socket listening on `ip`):
    * the listeners' own sockets, and in a reader thread, its copies of them.
    */
-  serveUdp(ip: string, udp: UdpSocket): void {
-    udp.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+  serveUdp(ip: string, udp: Udp): void {
+    if (udp.kind === 'native') {
+      udp.sock.start((msg, address, port, reply) => {
+        if (++this.stats.udp % UDP_SAMPLE === 0) this.onUdpSample?.();
+        this.handleUdp(reply, msg, address, port, ip);
+      });
+      return;
+    }
+    const sock = udp.sock;
+    sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
       if (++this.stats.udp % UDP_SAMPLE === 0) this.onUdpSample?.();
-      this.handleUdp(udp, msg, rinfo.address, rinfo.port, ip);
+      this.handleUdp((out) => sock.send(out, rinfo.port, rinfo.address), msg, rinfo.address, rinfo.port, ip);
     });
-    udp.on('error', (e) => this.o.log.warn(`udp listener ${ip}:${this.o.port}: ${e.message}`));
+    sock.on('error', (e) => this.o.log.warn(`udp listener ${ip}:${this.o.port}: ${e.message}`));
   }
 
   /** A UDP query a reader thread handed over (counted there): answered through our listener on `ip`. */
   handleHandedOff(msg: Buffer, address: string, port: number, ip: string): void {
     const l = this.listeners.get(ip);
-    if (l) this.handleUdp(l.udp, msg, address, port, ip);
+    if (!l) return;
+    const udp = l.udp;
+    this.handleUdp(udp.kind === 'native' ? (out) => udp.sock.sendTo(out, address, port) : (out) => udp.sock.send(out, port, address), msg, address, port, ip);
   }
 
-  private handleUdp(udp: UdpSocket, msg: Buffer, address: string, port: number, ip: string): void {
+  private handleUdp(send: (answer: Buffer) => void, msg: Buffer, address: string, port: number, ip: string): void {
     const out = this.answer(msg, address, ip, false);
     if (out === undefined) return;
     if (out === HAND_OFF) {
@@ -171,12 +190,12 @@ export class DnsServer {
       return;
     }
     if (Buffer.isBuffer(out)) {
-      udp.send(out, port, address);
+      send(out);
       return;
     }
     this.forwarder.forwardUdp(msg, out.q.questionEnd, out.servers, (reply) => {
       try {
-        udp.send(this.relay(msg, out, reply), port, address);
+        send(this.relay(msg, out, reply));
       } catch {
         /* the listener closed meanwhile (its network went away on reload) */
       }
@@ -255,12 +274,12 @@ export class DnsServer {
   }
 
   private async openListener(ip: string): Promise<Listener> {
-    const udp = await bindUdp(ip, this.o.port);
+    const udp = await bindUdp(ip, this.o.port, this.native);
     let tcp: TcpServer;
     try {
       tcp = await this.bindTcp(ip);
     } catch (e) {
-      udp.close();
+      udp.sock.close();
       throw e;
     }
     const l: Listener = { ip, udp, tcp, conns: new Set() };
@@ -362,13 +381,26 @@ export class DnsServer {
   }
 
   private closeListener(l: Listener): void {
-    l.udp.close();
+    l.udp.sock.close();
     l.tcp.close();
     for (const c of l.conns) c.destroy();
   }
 }
 
-function bindUdp(ip: string, port: number): Promise<UdpSocket> {
+async function bindUdp(ip: string, port: number, native: boolean): Promise<Udp> {
+  if (native) {
+    return retryAddrNotAvail(async () => {
+      try {
+        return { kind: 'native', sock: NativeUdpSocket.open(ip, port) };
+      } catch (e) {
+        throw new Error(`failed to bind udp listener on ${fmtAddr(ip, port)}: ${errText(e as Error, 'udp', ip, port)}`, { cause: e });
+      }
+    });
+  }
+  return { kind: 'dgram', sock: await bindDgram(ip, port) };
+}
+
+function bindDgram(ip: string, port: number): Promise<UdpSocket> {
   return retryAddrNotAvail(
     () =>
       new Promise<UdpSocket>((resolve, reject) => {

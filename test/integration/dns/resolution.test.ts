@@ -25,13 +25,19 @@ const NET2 = `${GW2} 10.250.0.2\nc1 ${C1b}  c1,web\nc3 ${C3}  c3,shared\n`;
 const NET3 = `${GW3}\nc4 ${C4}  c4\n`;
 
 // The second pass has the server's reader thread (dns/readers.ts) from the start, so that
-// every answer, reload and wiring step is also checked with two threads taking queries.
-for (const pass of [{ title: '', readerQps: undefined }, { title: ', reader thread from the start', readerQps: '0' }]) describe(`skiff-dns resolution${pass.title}`, { skip: needRoot }, () => {
+// every answer, reload and wiring step is also checked with two threads taking queries;
+// the third has node:dgram sockets instead of dns/udp-native.ts (the fallback).
+const PASSES: { title: string; env: Record<string, string> }[] = [
+  { title: '', env: {} },
+  { title: ', reader thread from the start', env: { SKIFF_DNS_READER_QPS: '0' } },
+  { title: ', dgram sockets', env: { SKIFF_DNS_UDP: 'dgram' } },
+];
+for (const pass of PASSES) describe(`skiff-dns resolution${pass.title}`, { skip: needRoot }, () => {
   let lab: DnsLab;
 
   before(async () => {
     // servers started here and by the wiring steps (children of this process) read it
-    if (pass.readerQps !== undefined) process.env.SKIFF_DNS_READER_QPS = pass.readerQps;
+    Object.assign(process.env, pass.env);
     lab = new DnsLab();
     lab.addBridge([`${GW1}/24`, `${C1}/24`, `${C2}/24`, 'fd01::1/64', 'fd01::2/64']);
     lab.addBridge([`${GW2}/24`, `${C1b}/24`, `${C3}/24`]);
@@ -46,7 +52,7 @@ for (const pass of [{ title: '', readerQps: undefined }, { title: ', reader thre
   });
 
   after(() => {
-    delete process.env.SKIFF_DNS_READER_QPS;
+    for (const k of Object.keys(pass.env)) delete process.env[k];
     lab?.destroy();
   });
 

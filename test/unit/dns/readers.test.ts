@@ -1,32 +1,26 @@
-// The pure parts of the reader thread's plumbing: where /proc/net/udp{,6}
-// puts a socket, and when a reader is wanted.
+// The pure parts of the native UDP path and the reader thread: socket
+// addresses as the kernel reads and writes them, and when a reader is wanted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inodeOf, procAddress } from '../../../dns/socket-fd.js';
+import { parseSockaddr, sockaddr } from '../../../dns/udp-native.js';
 import { readerQps } from '../../../dns/readers.js';
 
-const UDP = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
-  110: 0100010A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0
-  111: 0100010A:E2A4 0100FA0A:0035 01 00000000:00000000 00:00000000 00000000     0        0 4343 2 0000000000000000 0
-  112: 0100020A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4444 2 0000000000000000 0
-`;
-const UDP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
-  300: 000001FD000000000000000001000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5151 2 0000000000000000 0
-`;
-
-test('procAddress: IPv4 and IPv6 as the kernel prints them (32-bit words, host order)', () => {
-  assert.equal(procAddress('10.1.0.1'), '0100010A');
-  assert.equal(procAddress('fd01::1'), '000001FD000000000000000001000000');
-  assert.equal(procAddress('::1'), '00000000000000000000000001000000');
-  assert.throws(() => procAddress('nope'), /not an IP address: nope/);
+test('sockaddr: sockaddr_in / sockaddr_in6 bytes (family LE, port BE, address)', () => {
+  assert.equal(sockaddr('10.1.0.1', 53).toString('hex'), '020000350a01000100000000' + '00000000');
+  const v6 = sockaddr('fd01::2', 5353);
+  assert.equal(v6.length, 28);
+  assert.equal(v6.toString('hex'), '0a0014e9' + '00000000' + 'fd010000000000000000000000000002' + '00000000');
+  assert.throws(() => sockaddr('nope', 53), /not an IP address: nope/);
 });
 
-test('inodeOf: the unconnected socket on ip:port, not a connected one, not another port', () => {
-  assert.equal(inodeOf(UDP, '10.1.0.1', 53), 4242);
-  assert.equal(inodeOf(UDP, '10.2.0.1', 53), 4444);
-  assert.equal(inodeOf(UDP, '10.1.0.1', 58020), undefined); // connected (st 01): an upstream socket
-  assert.equal(inodeOf(UDP, '10.3.0.1', 53), undefined);
-  assert.equal(inodeOf(UDP6, 'fd01::1', 53), 5151);
+test('parseSockaddr: the source of a datagram, IPv4 and IPv6 (canonical text, scope dropped)', () => {
+  const slot = Buffer.alloc(64);
+  sockaddr('10.1.0.3', 40000).copy(slot, 32);
+  assert.deepEqual(parseSockaddr(slot, 32), { address: '10.1.0.3', port: 40000 });
+  const v6 = sockaddr('fe80::1', 1234);
+  v6.writeUInt32LE(7, 24); // sin6_scope_id
+  assert.deepEqual(parseSockaddr(v6, 0), { address: 'fe80::1', port: 1234 });
+  assert.deepEqual(parseSockaddr(sockaddr('fd01:0:0::2', 53), 0), { address: 'fd01::2', port: 53 });
 });
 
 test('readerQps: default 2000 with two CPUs, off with one, 0 = always, off = never, junk = default', () => {
