@@ -4,7 +4,7 @@
 # queries sent from a container address. Prints qps, average latency, p99 at a
 # fixed rate, and the ratio skiff/aardvark per query kind; then queries lost
 # while the server is SIGHUP-ed under load, and idle memory with 1,000 containers.
-# Then reload latency: a container line appended + SIGHUP until the new name
+# A-query p99 at fixed rates comes after 1 s at each rate, unmeasured. Then reload latency: a container line appended + SIGHUP until the new name
 # resolves (bench/dns-reload.mjs), interleaved, median of RELOADS rounds each.
 # Usage (root): bash bench/dns-bench.sh [seconds-per-run]
 # Env: SKIFF_DIST_DIR (default dist), AARDVARK (default /usr/lib/podman/aardvark-dns), ROUNDS (default 3),
@@ -169,6 +169,11 @@ p99_servers="aardvark skiff"
 if [ "${READER_AB:-}" = 1 ]; then start_server skiff1; p99_servers="aardvark skiff skiff1"; fi
 for rate in ${P99_RATES-10000 45000}; do
   declare -A P=()
+  # 1 s at the rate first, not measured, for every server alike: what a server does when load begins
+  # (skiff-dns starts its reader thread, anyone's first page faults) is not its steady tail
+  for server in $p99_servers; do
+    in_ns dnsperf -s $GW -p "${PORT[$server]}" -a $SRC -d "$work/q/a" -l 1 -c 8 -q 500 -t 2 -Q "$rate" > /dev/null 2>&1 || true
+  done
   for round in $(seq "$ROUNDS"); do
     for server in $p99_servers; do
       read -r p c <<<"$(RATE=$rate fixed a $server)"
