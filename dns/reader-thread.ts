@@ -79,7 +79,7 @@ function runReader(init: ReaderInit): void {
   port.on('message', (m: unknown) => {
     if (!isToReader(m)) return;
     if (m.t === 'stop') {
-      // stop reading at once (the main thread reads on); answer what was forwarded, then end
+      // stop reading at once (the main thread reads on, and answers what was handed to it), then end
       for (const s of sockets.values()) s.close();
       sockets.clear();
       clearInterval(stats);

@@ -1,6 +1,6 @@
 // A second thread reading the server's UDP sockets, started when queries come
 // fast and ended when they have been slow for a while (dns/reader-thread.ts
-// says what it does). One JS thread answers ~30k queries a second here, but a
+// says what it does). One JS thread answers tens of thousands of queries a second, but a
 // query that arrives while it is busy, collecting garbage or descheduled
 // waits for all of that: the tail (p99) of a busy server is its waits. Idle
 // servers (nearly all of them: containers ask a few names a minute) never
@@ -61,7 +61,7 @@ export class ExtraReader {
   private readonly idleMs: number;
   private running: Running | undefined;
   /** running or still finishing after stop() */
-  private readonly live = new Set<Running>();
+  private readonly liveSet = new Set<Running>();
   private lastSample = 0;
   private notBefore = 0;
   /** counters of readers that ended, so totals never go back */
@@ -75,8 +75,11 @@ export class ExtraReader {
   ) {
     const env = o.env ?? process.env;
     this.qps = readerQps(env);
-    const idle = Number(env.SKIFF_DNS_READER_IDLE_MS);
-    this.idleMs = Number.isFinite(idle) && idle > 0 ? idle : DEFAULT_IDLE_MS;
+    const q = env.SKIFF_DNS_READER_QPS;
+    if (q && q !== 'off' && !/^\d+$/.test(q)) o.log.warn(`SKIFF_DNS_READER_QPS=${q} is neither a number of queries a second nor "off": using the default`);
+    const idle = env.SKIFF_DNS_READER_IDLE_MS;
+    this.idleMs = idle && /^\d+$/.test(idle) && Number(idle) > 0 ? Number(idle) : DEFAULT_IDLE_MS;
+    if (idle && this.idleMs !== Number(idle)) o.log.warn(`SKIFF_DNS_READER_IDLE_MS=${idle} is not a positive number of milliseconds: using ${DEFAULT_IDLE_MS}`);
   }
 
   /** After the server first serves. */
@@ -110,7 +113,7 @@ export class ExtraReader {
     }
     const r: Running = { worker, ready: false, ips: new Set(), stats: {}, seq: 0, waiting: new Map() };
     this.running = r;
-    this.live.add(r);
+    this.liveSet.add(r);
     this.started++;
     worker.on('message', (m: unknown) => {
       if (!isFromReader(m)) return;
@@ -130,7 +133,7 @@ export class ExtraReader {
       for (const done of r.waiting.values()) done(undefined);
       r.waiting.clear();
       if (r.retire) clearInterval(r.retire);
-      this.live.delete(r);
+      this.liveSet.delete(r);
       this.add(r.stats);
       if (this.running === r) this.failed('dns reader thread ended unexpectedly');
     });
@@ -241,12 +244,17 @@ export class ExtraReader {
   /** Counters of the reader threads (running and ended), to add to the main thread's. */
   counters(): Counters {
     const out = { ...this.ended };
-    for (const r of this.live) for (const [k, v] of Object.entries(r.stats)) out[k] = (out[k] ?? 0) + v;
+    for (const r of this.liveSet) for (const [k, v] of Object.entries(r.stats)) out[k] = (out[k] ?? 0) + v;
     return out;
   }
 
   get active(): boolean {
     return this.running !== undefined;
+  }
+
+  /** Reader threads still alive (reading, or ending after stop()). */
+  get live(): number {
+    return this.liveSet.size;
   }
 
   private add(stats: Counters): void {

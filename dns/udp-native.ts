@@ -113,8 +113,10 @@ export function parseSockaddr(b: Buffer, at: number): { address: string; port: n
   return { address: formatIp(b.subarray(at + 8, at + 24)), port };
 }
 
+/** One query's way back once its batch is over: its source address (copied), or done when already answered. */
 interface Late {
   name: Buffer | undefined;
+  done: boolean;
 }
 
 /** Reply to one datagram: now (with its batch) or later (sendto). */
@@ -201,7 +203,10 @@ export class NativeUdpSocket {
     return copy;
   }
 
-  /** One answer on its own (e.g. for a query another thread read from this socket). */
+  /**
+   * One answer on its own (for a query another thread read from this socket). A link-local IPv6 source's
+   * scope is not in its text: such an answer goes out without it.
+   */
   sendTo(answer: Buffer, address: string, port: number): void {
     if (this.closed) return;
     const name = sockaddr(address, port);
@@ -230,11 +235,13 @@ export class NativeUdpSocket {
         // the handler may keep the query (forwarding): it gets its own copy, not the slot
         const msg = Buffer.from(this.b.subarray(O.rs + i * SLOT, O.rs + i * SLOT + len));
         const slot = i;
-        const late: Late = { name: undefined };
+        const late: Late = { name: undefined, done: false };
         this.late[i] = late;
         const reply: Reply = (answer) => {
-          if (this.closed) return;
-          if (this.batch === batch && this.inBatch && this.answered[slot] === 0 && answer.length <= SLOT) {
+          // one answer per query: a second one could only go to whoever uses the slot now
+          if (this.closed || late.done) return;
+          late.done = true;
+          if (this.batch === batch && this.inBatch && answer.length <= SLOT) {
             answer.copy(this.b, O.ss + slot * SLOT);
             this.answered[slot] = answer.length;
             return;
@@ -253,7 +260,7 @@ export class NativeUdpSocket {
       // the slots are reused by the next batch: a query still unanswered keeps its source address
       for (let i = 0; i < n; i++) {
         const late = this.late[i];
-        if (late && this.answered[i] === 0) late.name = Buffer.from(this.b.subarray(O.nm + i * NAME, O.nm + i * NAME + this.b.readUInt32LE(O.rh + i * HDR + 8)));
+        if (late && !late.done) late.name = Buffer.from(this.b.subarray(O.nm + i * NAME, O.nm + i * NAME + this.b.readUInt32LE(O.rh + i * HDR + 8)));
       }
       this.flush(n);
       if (n < BATCH) return;

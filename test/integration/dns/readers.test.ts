@@ -20,6 +20,7 @@ interface Stats {
   udp: number;
   readerThreads: number;
   readerActive: boolean;
+  readerLive: number;
   readerQueries: number;
 }
 
@@ -127,7 +128,9 @@ describe('skiff-dns reader thread, auto mode', { skip: needRoot }, () => {
     assert.equal(r.lost, 0, JSON.stringify(r));
     s = await stats(lab);
     assert.equal(s.readerThreads, 1, JSON.stringify(s));
-    assert.equal(await until(async () => !(await stats(lab)).readerActive, 10_000), true, 'reader ended');
+    assert.equal(await until(async () => !(await stats(lab)).readerActive, 10_000), true, 'reader stopped reading');
+    // and its thread is gone, not just idle
+    assert.equal(await until(async () => (await stats(lab)).readerLive === 0, 5_000), true, 'reader thread exited');
     assert.deepEqual(lab.short(GW1, C1, 'c1'), [C1]);
   });
 });
