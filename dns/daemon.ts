@@ -138,7 +138,13 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
     const counters: Record<string, number> = { ...server.stats };
     const extra = reader.counters();
     for (const [k, v] of Object.entries(extra)) if (k in counters) counters[k] = counters[k]! + v;
-    const readers = { readerThreads: reader.started, readerActive: reader.active, readerLive: reader.live, readerQueries: extra.udp ?? 0 };
+    const readers = {
+      readerThreads: reader.started,
+      readerActive: reader.active,
+      readerLive: reader.live,
+      readerQueries: extra.udp ?? 0,
+      readerHandOffDropped: extra.handOffDropped ?? 0,
+    };
     const stats = { pid: process.pid, listeners: server.listening, ...counters, ...readers, rssBytes: memory.rss, memory };
     log.info('stats', stats);
     try {

@@ -10,7 +10,16 @@ export interface ReaderInit {
   port: number;
   searchDomain: string;
   noProxy: boolean;
+  /** Int32Array(2): [hand-offs posted by the reader, hand-offs taken by the main thread] */
+  handOffs: SharedArrayBuffer;
 }
+
+/**
+ * Hand-offs the main thread has not taken yet, at most: a flood of queries for
+ * upstream must not queue up in memory (with one thread, the kernel's socket
+ * buffer bounds it and drops the rest; this is the same bound between threads).
+ */
+export const MAX_HANDOFFS_QUEUED = 1024;
 
 /** One listener the reader is to read: `fd` is its own copy, given when the reader does not hold that IP yet. */
 export interface ReaderSocket {
@@ -47,7 +56,7 @@ export type FromReader =
 const isObject = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
 
 export function isReaderInit(d: unknown): d is ReaderInit {
-  return isObject(d) && d.role === READER_ROLE && typeof d.dir === 'string' && typeof d.port === 'number';
+  return isObject(d) && d.role === READER_ROLE && typeof d.dir === 'string' && typeof d.port === 'number' && d.handOffs instanceof SharedArrayBuffer;
 }
 
 export function isToReader(m: unknown): m is ToReader {

@@ -12,7 +12,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createLog } from '../src/lib/log.js';
 import { Backend } from './backend.js';
 import { ConfigDir } from './config-dir.js';
-import { isReaderInit, isToReader, type FromReader, type ReaderInit, type SyncMessage } from './reader-protocol.js';
+import { isReaderInit, isToReader, MAX_HANDOFFS_QUEUED, type FromReader, type ReaderInit, type SyncMessage } from './reader-protocol.js';
 import { DnsServer } from './server.js';
 import { NativeUdpSocket } from './udp-native.js';
 
@@ -22,6 +22,8 @@ function runReader(init: ReaderInit): void {
   const port = parentPort!;
   const post = (m: FromReader): void => port.postMessage(m);
   const log = createLog('skiff-dns');
+  const handOffs = new Int32Array(init.handOffs);
+  let handOffDropped = 0;
   const server = new DnsServer({
     port: init.port,
     searchDomain: init.searchDomain,
@@ -29,6 +31,11 @@ function runReader(init: ReaderInit): void {
     hostServers: [],
     log,
     handOff: (msg, address, qport, ip) => {
+      if (Atomics.load(handOffs, 0) - Atomics.load(handOffs, 1) >= MAX_HANDOFFS_QUEUED) {
+        handOffDropped++;
+        return;
+      }
+      Atomics.add(handOffs, 0, 1);
       const query = new Uint8Array(msg); // a copy of just these bytes, moved (not copied again) to the main thread
       port.postMessage({ t: 'forward', query, address, port: qport, ip } satisfies FromReader, [query.buffer]);
     },
@@ -36,7 +43,8 @@ function runReader(init: ReaderInit): void {
   const dir = new ConfigDir(init.dir);
   let backend: Backend | undefined;
   const sockets = new Map<string, NativeUdpSocket>();
-  const stats = setInterval(() => post({ t: 'stats', stats: { ...server.stats } }), STATS_MS);
+  const counters = (): Record<string, number> => ({ ...server.stats, handOffDropped });
+  const stats = setInterval(() => post({ t: 'stats', stats: counters() }), STATS_MS);
 
   const adopt = (ip: string, fd: number): void => {
     const sock = NativeUdpSocket.adopt(fd);
@@ -83,7 +91,7 @@ function runReader(init: ReaderInit): void {
       for (const s of sockets.values()) s.close();
       sockets.clear();
       clearInterval(stats);
-      post({ t: 'stats', stats: { ...server.stats } });
+      post({ t: 'stats', stats: counters() });
       server.close();
       port.close();
       return;

@@ -103,7 +103,9 @@ export class ExtraReader {
     const self = fileURLToPath(import.meta.url);
     // the bundle holds the reader too (and starts it when loaded as one); a tsc build has it beside us
     const entry = self.endsWith('.cjs') ? self : join(dirname(self), 'reader-thread.js');
-    const init: ReaderInit = { role: READER_ROLE, dir: this.o.dir, port: this.o.port, searchDomain: this.o.searchDomain, noProxy: this.o.noProxy };
+    const handOffs = new SharedArrayBuffer(8);
+    const taken = new Int32Array(handOffs);
+    const init: ReaderInit = { role: READER_ROLE, dir: this.o.dir, port: this.o.port, searchDomain: this.o.searchDomain, noProxy: this.o.noProxy, handOffs };
     let worker: Worker;
     try {
       worker = new Worker(entry, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
@@ -117,15 +119,23 @@ export class ExtraReader {
     this.started++;
     worker.on('message', (m: unknown) => {
       if (!isFromReader(m)) return;
-      if (m.t === 'hello') {
-        // the first sync hands it the listeners; a reload meanwhile waits for that (it is quick), not for a start-up
-        r.ready = true;
-        void this.sync();
-      } else if (m.t === 'stats') r.stats = m.stats;
-      else if (m.t === 'forward') this.server.handleHandedOff(Buffer.from(m.query.buffer, m.query.byteOffset, m.query.byteLength), m.address, m.port, m.ip);
-      else {
-        r.waiting.get(m.seq)?.(m.adopted);
-        for (const e of m.errors) this.o.log.warn(e);
+      switch (m.t) {
+        case 'hello':
+          // the first sync hands it the listeners; a reload meanwhile waits for that (it is quick), not for a start-up
+          r.ready = true;
+          void this.sync();
+          break;
+        case 'stats':
+          r.stats = m.stats;
+          break;
+        case 'forward':
+          Atomics.add(taken, 1, 1);
+          this.server.handleHandedOff(Buffer.from(m.query.buffer, m.query.byteOffset, m.query.byteLength), m.address, m.port, m.ip);
+          break;
+        case 'synced':
+          r.waiting.get(m.seq)?.(m.adopted);
+          for (const e of m.errors) this.o.log.warn(e);
+          break;
       }
     });
     worker.on('error', (e) => this.o.log.warn(`dns reader thread failed: ${e.message}`));
