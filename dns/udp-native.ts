@@ -11,22 +11,25 @@
 // given later (forwarded queries) go out with sendto(2). Only 64-bit Linux
 // layouts are written here; elsewhere (and with SKIFF_DNS_UDP=dgram) the
 // server uses dgram (dns/server.ts).
-import { createRequire } from 'node:module';
-import { formatIp, ipToBytes } from '../src/lib/ip.js';
-import { errnoName } from '../src/lib/errno.js';
-
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
-const IPPROTO_IPV6 = 41;
-const IPV6_V6ONLY = 26;
-const MSG_DONTWAIT = 0x40;
-const MSG_TRUNC = 0x20;
-const F_DUPFD_CLOEXEC = 1030;
+import { formatIp } from '../src/lib/ip.js';
+import {
+  AF_INET,
+  AF_INET6,
+  F_DUPFD_CLOEXEC,
+  intOption,
+  IPPROTO_IPV6,
+  IPV6_V6ONLY,
+  MSG_DONTWAIT,
+  MSG_TRUNC,
+  SO_RCVBUF,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  sockaddr,
+  socketLib,
+  SOL_SOCKET,
+  sysError,
+} from '../src/lib/socket.js';
 
 /** datagrams per recvmmsg/sendmmsg */
 const BATCH = 32;
@@ -38,72 +41,19 @@ const NAME = 32; // sockaddr_in6 is 28
 const HDR = 64; // struct mmsghdr on 64-bit Linux: msghdr (56) + msg_len + padding
 const IOV = 16;
 
-type Fn = (...args: unknown[]) => number;
 interface Poll {
   close(): void;
-}
-interface Lib {
-  koffi: typeof import('koffi');
-  socket: Fn;
-  bind: Fn;
-  setsockopt: Fn;
-  recvmmsg: Fn;
-  sendmmsg: Fn;
-  sendto: Fn;
-  close: Fn;
-  fcntl: Fn;
-  poll: (fd: number, opts: { readable: boolean }, cb: () => void) => Poll;
-}
-
-let lib: Lib | undefined;
-
-function load(): Lib {
-  if (lib) return lib;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  const c = koffi.load('libc.so.6');
-  const f = (decl: string): Fn => c.func(decl) as unknown as Fn;
-  lib = {
-    koffi,
-    socket: f('int socket(int domain, int type, int protocol)'),
-    bind: f('int bind(int fd, const void *addr, uint32_t len)'),
-    setsockopt: f('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
-    recvmmsg: f('int recvmmsg(int fd, void *vec, unsigned int vlen, int flags, void *timeout)'),
-    sendmmsg: f('int sendmmsg(int fd, void *vec, unsigned int vlen, int flags)'),
-    sendto: f('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)'),
-    close: f('int close(int fd)'),
-    fcntl: f('int fcntl(int fd, int cmd, ...)'),
-    poll: (fd, opts, cb) => koffi.node.poll(fd, opts, cb),
-  };
-  return lib;
 }
 
 /** Whether this platform gets native sockets (the layouts above are 64-bit Linux). */
 export function nativeUdpAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.SKIFF_DNS_UDP === 'dgram' || process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) return false;
   try {
-    load();
+    socketLib();
     return true;
   } catch {
     return false;
   }
-}
-
-/** An Error like Node's socket errors: `code` is the errno name (bindUdp's callers read it). */
-function sysError(what: string, errno: number): Error {
-  const e = new Error(`${what}: ${errnoName(errno)}`) as NodeJS.ErrnoException;
-  e.code = errnoName(errno);
-  e.errno = errno;
-  return e;
-}
-
-export function sockaddr(ip: string, port: number): Buffer {
-  const bytes = ipToBytes(ip);
-  if (!bytes) throw new Error(`not an IP address: ${ip}`);
-  const b = Buffer.alloc(bytes.length === 4 ? 16 : 28);
-  b.writeUInt16LE(bytes.length === 4 ? AF_INET : AF_INET6, 0);
-  b.writeUInt16BE(port, 2);
-  bytes.copy(b, bytes.length === 4 ? 4 : 8);
-  return b;
 }
 
 /** Source address and port of a sockaddr_in / sockaddr_in6 as the kernel wrote it. */
@@ -138,7 +88,7 @@ export class NativeUdpSocket {
   private closed = false;
 
   private constructor(readonly fd: number) {
-    const l = load();
+    const l = socketLib();
     // [recv headers][send headers][recv iovecs][send iovecs][names][recv slots][send slots]
     const size = 2 * BATCH * HDR + 2 * BATCH * IOV + BATCH * NAME + 2 * BATCH * SLOT;
     this.mem = l.koffi.alloc('uint8_t', size);
@@ -165,25 +115,20 @@ export class NativeUdpSocket {
 
   /** A socket bound to ip:port (errors carry Node's `code`, e.g. EADDRINUSE). */
   static open(ip: string, port: number, recvBuffer = 4 * 1024 * 1024): NativeUdpSocket {
-    const l = load();
+    const l = socketLib();
     const addr = sockaddr(ip, port);
     const v6 = addr.length === 28;
     const fd = l.socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw sysError('socket', l.koffi.errno());
-    const int = (v: number): Buffer => {
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(v);
-      return b;
-    };
-    if (v6 && l.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, int(1), 4) !== 0) {
-      const errno = l.koffi.errno();
+    if (fd < 0) throw sysError('socket', l.errno());
+    if (v6 && l.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, intOption(1), 4) !== 0) {
+      const errno = l.errno();
       l.close(fd);
       throw sysError('setsockopt IPV6_V6ONLY', errno);
     }
     // bursts of queries must queue in the kernel, not be dropped (capped by net.core.rmem_max; the default still works)
-    l.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, int(recvBuffer), 4);
+    l.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, intOption(recvBuffer), 4);
     if (l.bind(fd, addr, addr.length) !== 0) {
-      const errno = l.koffi.errno();
+      const errno = l.errno();
       l.close(fd);
       throw sysError('bind', errno);
     }
@@ -197,9 +142,9 @@ export class NativeUdpSocket {
 
   /** A new close-on-exec descriptor for this socket, for another thread to read too. */
   dup(): number {
-    const l = load();
+    const l = socketLib();
     const copy = l.fcntl(this.fd, F_DUPFD_CLOEXEC, 'int', 3);
-    if (copy < 0) throw sysError('dup', l.koffi.errno());
+    if (copy < 0) throw sysError('dup', l.errno());
     return copy;
   }
 
@@ -210,16 +155,16 @@ export class NativeUdpSocket {
   sendTo(answer: Buffer, address: string, port: number): void {
     if (this.closed) return;
     const name = sockaddr(address, port);
-    load().sendto(this.fd, answer, answer.length, MSG_DONTWAIT, name, name.length);
+    socketLib().sendto(this.fd, answer, answer.length, MSG_DONTWAIT, name, name.length);
   }
 
   start(onDatagram: OnDatagram): void {
-    const l = load();
-    this.poll = l.poll(this.fd, { readable: true }, () => this.readable(onDatagram));
+    const l = socketLib();
+    this.poll = l.koffi.node.poll(this.fd, { readable: true }, () => this.readable(onDatagram));
   }
 
   private readable(onDatagram: OnDatagram): void {
-    const l = load();
+    const l = socketLib();
     for (let turn = 0; turn < BATCHES_PER_TURN && !this.closed; turn++) {
       const n = l.recvmmsg(this.fd, this.b, BATCH, MSG_DONTWAIT, null);
       if (n <= 0) return; // EAGAIN: drained (other errors: ICMP reports on an unconnected socket; nothing to do)
@@ -269,7 +214,7 @@ export class NativeUdpSocket {
 
   /** Sends the answers given during the batch, in one sendmmsg (compacting the headers of the unanswered). */
   private flush(n: number): void {
-    const l = load();
+    const l = socketLib();
     let k = 0;
     for (let i = 0; i < n; i++) {
       const len = this.answered[i]!;
@@ -292,7 +237,7 @@ export class NativeUdpSocket {
   }
 
   private resetSendHeaders(): void {
-    const l = load();
+    const l = socketLib();
     const base = l.koffi.address(this.mem);
     for (let i = 0; i < BATCH; i++) {
       const h = O.sh + i * HDR;
@@ -305,8 +250,8 @@ export class NativeUdpSocket {
     if (this.closed) return;
     this.closed = true;
     this.poll?.close();
-    load().close(this.fd);
-    load().koffi.free(this.mem);
+    socketLib().close(this.fd);
+    socketLib().koffi.free(this.mem);
   }
 }
 

@@ -2,7 +2,8 @@
 // addresses as the kernel reads and writes them, and when a reader is wanted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSockaddr, sockaddr } from '../../../dns/udp-native.js';
+import { parseSockaddr } from '../../../dns/udp-native.js';
+import { sockaddr } from '../../../src/lib/socket.js';
 import { readerQps } from '../../../dns/readers.js';
 
 test('sockaddr: sockaddr_in / sockaddr_in6 bytes (family LE, port BE, address)', () => {
