@@ -46,6 +46,17 @@ export class Host {
   linkNames(): string[] {
     return this.links().map((l) => l.ifname).sort();
   }
+  /**
+   * The kernel removes the host end of a veth after its container namespace, asynchronously: until then the
+   * bridge still has that port, and a teardown (netavark's too) sees a bridge in use. Through skiffd a
+   * teardown can come that fast.
+   */
+  async waitForNoPorts(bridge: string, ms = 5000): Promise<void> {
+    for (const end = Date.now() + ms; this.links().some((l) => l.master === bridge); ) {
+      if (Date.now() > end) throw new Error(`a port of ${bridge} outlived its namespace by ${ms} ms`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
   destroy(): void {
     for (const c of this.containers) c.destroy();
     this.ns.destroy();

@@ -224,12 +224,14 @@ describe('bridge driver', { skip: needRoot }, () => {
     host.ns.sh('ip', ['link', 'del', 'skvrf-probe']);
   });
 
-  test('teardown when the container namespace is already gone cleans up the host side', () => {
+  test('teardown when the container namespace is already gone cleans up the host side', async () => {
     const n = net('gone', 'skbr-gone', { subnets: [{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }] });
     const c = createNetns('skc');
     const input = options('g', [{ net: n, ips: ['10.89.0.2'] }]);
     host.setup(c, input);
     c.destroy();
+    // (seen once in daemon mode: the teardown came before the kernel had removed the veth's host end)
+    await host.waitForNoPorts('skbr-gone');
     host.teardown(c.path, input);
     assert.ok(!host.linkNames().includes('skbr-gone'));
   });
