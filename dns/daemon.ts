@@ -62,14 +62,12 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   }
   writeFileAtomic(pidPath, String(process.pid));
   writeFileAtomic(loadedPath, serializeLoaded(process.pid, first.digest));
-  let hostServers = resolv.servers;
   const reader = new ExtraReader(server, {
     dir: dirPath,
     port: args.port,
     searchDomain: args.searchDomain,
     noProxy: process.env.AARDVARK_NO_PROXY !== undefined,
     log,
-    hostServers: () => hostServers,
   });
 
   let watchers: FSWatcher[] = [];
@@ -95,7 +93,6 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
       do {
         again = false;
         const r = readResolvConf();
-        hostServers = r.servers;
         server.setHostServers(r.servers);
         let loaded;
         try {
@@ -158,9 +155,7 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   watchers = watchResolvConf(() => {
     const r = readResolvConf();
     for (const w of r.warnings) log.warn(`${RESOLV_CONF}: ${w}`);
-    hostServers = r.servers;
     server.setHostServers(r.servers);
-    void reader.sync();
     log.debug('upstreams from resolv.conf', { servers: r.servers });
   });
 

@@ -35,7 +35,6 @@ export interface SyncMessage {
   t: 'sync';
   seq: number;
   sockets: ReaderSocket[];
-  hostServers: readonly string[];
 }
 
 export interface StopMessage {

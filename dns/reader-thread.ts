@@ -28,7 +28,7 @@ function runReader(init: ReaderInit): void {
     port: init.port,
     searchDomain: init.searchDomain,
     noProxy: init.noProxy,
-    hostServers: [],
+    hostServers: [], // never asked: whatever would go upstream is handed off
     log,
     handOff: (msg, address, qport, ip) => {
       if (Atomics.load(handOffs, 0) - Atomics.load(handOffs, 1) >= MAX_HANDOFFS_QUEUED) {
@@ -70,7 +70,6 @@ function runReader(init: ReaderInit): void {
     } catch (e) {
       errors.push(`reader: cannot read ${init.dir}, keeping the current records: ${(e as Error).message}`);
     }
-    server.setHostServers(m.hostServers);
     for (const [ip, fd] of want) {
       if (fd === undefined) continue;
       try {

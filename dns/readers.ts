@@ -32,7 +32,6 @@ export interface ReaderOptions {
   searchDomain: string;
   noProxy: boolean;
   log: Log;
-  hostServers: () => readonly string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -235,7 +234,7 @@ export class ExtraReader {
         clearTimeout(timer);
         resolve(a);
       });
-      r.worker.postMessage({ t: 'sync', seq, sockets, hostServers: this.o.hostServers() });
+      r.worker.postMessage({ t: 'sync', seq, sockets });
     });
     r.waiting.delete(seq);
     // copies the reader did not take are ours to close

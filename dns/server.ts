@@ -427,7 +427,7 @@ function bindDgram(ip: string, port: number): Promise<UdpSocket> {
  * Replies go to the address the query came from, always an IP literal: skip
  * dns.lookup (and the tick it defers each send by).
  */
-export function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+function literalLookup(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
   cb(null, address, address.includes(':') ? 6 : 4);
 }
 
