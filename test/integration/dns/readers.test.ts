@@ -5,7 +5,7 @@
 // of skiff-dns' behaviour with a reader is resolution.test.ts' second pass.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { needRoot, waitFor } from '../../helpers/sandbox.js';
 import { DnsLab } from './lab.js';
 
@@ -124,6 +124,8 @@ describe('skiff-dns reader thread, auto mode', { skip: needRoot }, () => {
     assert.deepEqual(lab.short(GW1, C1, 'c1'), [C1]);
     let s = await stats(lab);
     assert.equal(s.readerThreads, 0);
+    const fds = (): string[] => readdirSync(`/proc/${lab.pid()}/fd`).sort();
+    const fdsBefore = fds();
     const r = lab.client<{ sent: number; answered: number; wrong: number; lost: number }>({ mode: 'load', server: GW1, src: C1, name: 'c1', durationMs: 2000, intervalMs: 1 });
     assert.equal(r.lost, 0, JSON.stringify(r));
     s = await stats(lab);
@@ -132,5 +134,7 @@ describe('skiff-dns reader thread, auto mode', { skip: needRoot }, () => {
     // and its thread is gone, not just idle
     assert.equal(await until(async () => (await stats(lab)).readerLive === 0, 5_000), true, 'reader thread exited');
     assert.deepEqual(lab.short(GW1, C1, 'c1'), [C1]);
+    // its socket copies and its event loop's descriptors went with it
+    assert.deepEqual(fds(), fdsBefore);
   });
 });
