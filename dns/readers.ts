@@ -47,8 +47,12 @@ interface Running {
   worker: Worker;
   /** loaded and listening for syncs: until then reloads do not wait for it (a thread's start-up can take long on a busy host) */
   ready: boolean;
-  /** IPs whose descriptor copy the reader holds */
-  ips: Set<string>;
+  /**
+   * The descriptor copies the reader holds (or is being handed), by listener IP. Ours to close once the
+   * thread is gone without closing them itself (it crashed, or was ended for not answering): its sockets'
+   * descriptors do not close with it, and a leaked copy keeps the address bound.
+   */
+  fds: Map<string, number>;
   stats: Counters;
   seq: number;
   waiting: Map<number, (adopted: number[] | undefined) => void>;
@@ -112,7 +116,7 @@ export class ExtraReader {
       this.failed(`cannot start a reader thread: ${(e as Error).message}`);
       return;
     }
-    const r: Running = { worker, ready: false, ips: new Set(), stats: {}, seq: 0, waiting: new Map() };
+    const r: Running = { worker, ready: false, fds: new Map(), stats: {}, seq: 0, waiting: new Map() };
     this.running = r;
     this.liveSet.add(r);
     this.started++;
@@ -142,6 +146,8 @@ export class ExtraReader {
       for (const done of r.waiting.values()) done(undefined);
       r.waiting.clear();
       if (r.retire) clearInterval(r.retire);
+      for (const fd of r.fds.values()) closeQuietly(fd);
+      r.fds.clear();
       this.liveSet.delete(r);
       this.add(r.stats);
       if (this.running === r) this.failed('dns reader thread ended unexpectedly');
@@ -178,6 +184,7 @@ export class ExtraReader {
     if (!r) return;
     this.running = undefined;
     if (r.retire) clearInterval(r.retire);
+    r.fds.clear(); // it closes them all itself
     this.o.log.debug('dns reader thread retiring');
     r.worker.postMessage({ t: 'stop' });
   }
@@ -193,12 +200,12 @@ export class ExtraReader {
   async reload(nextIps: readonly string[], apply: () => Promise<void>): Promise<void> {
     const r = this.running;
     if (!r?.ready) return apply();
-    const keep = [...r.ips].filter((ip) => nextIps.includes(ip));
+    const keep = [...r.fds.keys()].filter((ip) => nextIps.includes(ip));
     const early = this.sync(keep);
-    if (keep.length < r.ips.size) await early;
+    if (keep.length < r.fds.size) await early;
     await apply();
     await early;
-    if ([...this.server.nativeSockets().keys()].some((ip) => !r.ips.has(ip))) await this.sync();
+    if ([...this.server.nativeSockets().keys()].some((ip) => !r.fds.has(ip))) await this.sync();
   }
 
   /** The reader reloads the config dir and reads every current listener (`only`: just these). */
@@ -213,15 +220,19 @@ export class ExtraReader {
     if (!r?.ready) return;
     const sockets: ReaderSocket[] = [];
     const given: number[] = [];
-    for (const [ip, sock] of this.server.nativeSockets()) {
+    const listeners = this.server.nativeSockets();
+    // the reader closes the copies of listeners not in this sync: no longer ours to close, whatever happens next
+    for (const ip of r.fds.keys()) if (!listeners.has(ip) || (only && !only.includes(ip))) r.fds.delete(ip);
+    for (const [ip, sock] of listeners) {
       if (only && !only.includes(ip)) continue;
-      if (r.ips.has(ip)) {
+      if (r.fds.has(ip)) {
         sockets.push({ ip });
         continue;
       }
       try {
         const copy = sock.dup();
         given.push(copy);
+        r.fds.set(ip, copy);
         sockets.push({ ip, fd: copy });
       } catch (e) {
         this.o.log.warn(`dns reader thread: ${(e as Error).message}`);
@@ -237,9 +248,8 @@ export class ExtraReader {
       r.worker.postMessage({ t: 'sync', seq, sockets });
     });
     r.waiting.delete(seq);
-    // copies the reader did not take are ours to close
-    for (const fd of given) if (!adopted?.includes(fd)) closeQuietly(fd);
     if (adopted === undefined) {
+      // it may still take this sync's copies before it ends: they are closed when it has (the 'exit' handler)
       if (this.running === r) {
         this.running = undefined;
         this.failed('dns reader thread did not answer; ended');
@@ -247,7 +257,13 @@ export class ExtraReader {
       void r.worker.terminate();
       return;
     }
-    r.ips = new Set(sockets.filter((s) => s.fd === undefined || adopted.includes(s.fd)).map((s) => s.ip));
+    // copies the reader did not take are ours to close
+    for (const [ip, fd] of r.fds) {
+      if (given.includes(fd) && !adopted.includes(fd)) {
+        closeQuietly(fd);
+        r.fds.delete(ip);
+      }
+    }
   }
 
   /** Counters of the reader threads (running and ended), to add to the main thread's. */
