@@ -4,6 +4,23 @@
 // for ~0.3 ms instead of a 10–14 ms spawn. Only when the call would have run
 // the system's nft (PATH resolves `nft` to it) in the daemon's own network
 // namespace; anything else is spawned as before.
+//
+// One context serves every call, as in `nft -i` and firewalld: the kernel
+// answers the close of any nftables netlink socket by finishing, under the
+// nftables commit lock, its deferred destruction of what earlier transactions
+// deleted or replaced, which waits for an RCU grace period (~10 ms here;
+// that close was most of a 10-port setup's time in skiffd). The context
+// checks the ruleset generation before each command, so its cache never
+// answers for a ruleset someone else has changed since. It is freed once
+// the daemon has made no nft call for IDLE_FREE_MS, when the destruction
+// has long been done and the close costs nothing.
+//
+// libnftables waits for the kernel's acknowledgements with select(2), which
+// any signal ends with EINTR even under SA_RESTART; nft then reports a
+// transaction the kernel has applied as failed ("Could not process rule:
+// Interrupted system call"). A spawned nft has no signals of the daemon's to
+// receive; here the daemon's signals are blocked for the length of a call and
+// delivered right after it.
 import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -11,6 +28,12 @@ import { IN_PROCESS_EXEC, type ExecOptions, type ExecResult, type InProcessExec 
 
 const NFT_CTX_OUTPUT_JSON = 1 << 4;
 const SYSTEM_NFT = ['/usr/sbin/nft', '/sbin/nft'];
+const IDLE_FREE_MS = 2000;
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+const SIGSET_BYTES = 128; // glibc's sigset_t
+// the kernel's answer when a transaction was built against an older ruleset generation (ERESTART)
+const RESTART = 'Interrupted system call should be restarted';
 
 interface Libnftables {
   ctxNew(flags: number): unknown;
@@ -22,6 +45,8 @@ interface Libnftables {
   errorBuffer(ctx: unknown): string;
   runBuffer(ctx: unknown, cmd: string): number;
   runFile(ctx: unknown, path: string): number;
+  /** runs `fn` with every signal blocked on this thread */
+  shielded<T>(fn: () => T): T;
 }
 
 function load(): Libnftables {
@@ -37,6 +62,9 @@ function load(): Libnftables {
   const getErr = f('const char *nft_ctx_get_error_buffer(void *ctx)');
   const runBuffer = f('int nft_run_cmd_from_buffer(void *ctx, const char *buf)');
   const runFile = f('int nft_run_cmd_from_filename(void *ctx, const char *filename)');
+  const sigmask = koffi.load('libc.so.6').func('int pthread_sigmask(int how, const void *set, void *oldset)') as (...a: unknown[]) => number;
+  const all = Buffer.alloc(SIGSET_BYTES, 0xff);
+  const saved = Buffer.alloc(SIGSET_BYTES);
   return {
     ctxNew: (flags) => ctxNew(flags),
     ctxFree: (ctx) => void ctxFree(ctx),
@@ -47,6 +75,14 @@ function load(): Libnftables {
     errorBuffer: (ctx) => (getErr(ctx) as string | null) ?? '',
     runBuffer: (ctx, cmd) => runBuffer(ctx, cmd) as number,
     runFile: (ctx, path) => runFile(ctx, path) as number,
+    shielded: (fn) => {
+      if (sigmask(SIG_BLOCK, all, saved) !== 0) return fn();
+      try {
+        return fn();
+      } finally {
+        sigmask(SIG_SETMASK, saved, null);
+      }
+    },
   };
 }
 
@@ -102,6 +138,27 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
     return ok;
   };
 
+  let ctx: unknown;
+  let idle: NodeJS.Timeout | undefined;
+  const freeContext = (): void => {
+    if (ctx !== undefined && lib) lib.ctxFree(ctx);
+    ctx = undefined;
+  };
+  const context = (l: Libnftables): unknown => {
+    if (ctx === undefined) {
+      ctx = l.ctxNew(0);
+      l.setOutputFlags(ctx, NFT_CTX_OUTPUT_JSON);
+      l.bufferOutput(ctx);
+      l.bufferError(ctx);
+    }
+    if (idle) idle.refresh();
+    else idle = setTimeout(() => {
+      idle = undefined;
+      freeContext();
+    }, IDLE_FREE_MS).unref();
+    return ctx;
+  };
+
   const handler: InProcessExec = (cmd, args, opts: ExecOptions): ExecResult | undefined => {
     if (cmd !== 'nft' || args[0] !== '-j' || opts.input) return undefined;
     const file = args[1] === '-f' && args.length === 3 ? args[2] : undefined;
@@ -112,18 +169,29 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
     if (statSync('/proc/thread-self/ns/net').ino !== ownNet) return undefined;
     const l = library();
     if (!l) return undefined;
-    const ctx = l.ctxNew(0);
+    if (file !== undefined) {
+      try {
+        readFileSync(file); // nft's "No such file" would differ in wording; fail as spawn would
+      } catch {
+        return undefined;
+      }
+    }
+    const once = (): ExecResult => {
+      const c = context(l);
+      const rc = l.shielded(() => (file !== undefined ? l.runFile(c, file) : l.runBuffer(c, (list as string[]).join(' '))));
+      // reading both buffers also empties them for the next call
+      return { code: rc === 0 ? 0 : 1, signal: null, stdout: l.outputBuffer(c), stderr: l.errorBuffer(c) };
+    };
     try {
-      l.setOutputFlags(ctx, NFT_CTX_OUTPUT_JSON);
-      l.bufferOutput(ctx);
-      l.bufferError(ctx);
-      if (file !== undefined) readFileSync(file); // nft's "No such file" would differ in wording; fail as spawn would
-      const rc = file !== undefined ? l.runFile(ctx, file) : l.runBuffer(ctx, (list as string[]).join(' '));
-      return { code: rc === 0 ? 0 : 1, signal: null, stdout: l.outputBuffer(ctx), stderr: l.errorBuffer(ctx) };
+      const r = once();
+      if (r.code === 0 || !r.stderr.includes(RESTART)) return r;
+      // rejected whole, before any change: a libnftables that sends its cache's generation with the
+      // transaction met a ruleset changed since; a fresh context reads it anew
+      freeContext();
+      return once();
     } catch {
+      freeContext();
       return undefined;
-    } finally {
-      l.ctxFree(ctx);
     }
   };
   (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC] = handler;
