@@ -14,6 +14,7 @@ import { closeInheritedFds } from './fds.js';
 import { runDaemon } from './daemon.js';
 import { reportReady, reportReadyVia } from './readiness.js';
 import { createLog } from '../src/lib/log.js';
+import { trimIdleMemory } from '../src/lib/idle-trim.js';
 import { isGo, ZYGOTE_ENV, type ZygoteGo } from './zygote-protocol.js';
 import { Backend } from './backend.js';
 import { DnsServer } from './server.js';
@@ -30,6 +31,8 @@ export function runZygote(): Promise<void> {
   // skiffd may have gone while this process was loading, before anyone listened for 'disconnect'
   if (!process.connected) process.exit(0);
   return warmUp().then(() => new Promise((resolve) => {
+    // it may wait for hours: what starting Node and the warm-up touched once need not stay mapped
+    trimIdleMemory();
     process.on('message', (m: unknown) => {
       if (!isGo(m)) return;
       process.removeAllListeners('message');

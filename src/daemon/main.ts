@@ -23,6 +23,7 @@ import { saveStdio } from './run-request.js';
 import { serve, type Server } from './server.js';
 import { installInProcessNft } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
+import { trimIdleMemory } from '../lib/idle-trim.js';
 import { installDnsStart } from './dns-start.js';
 import { DnsZygote } from './dns-zygote.js';
 import { netnsOrphaned } from './orphan.js';
@@ -152,6 +153,15 @@ function main(): void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   let gcTimer: NodeJS.Timeout | undefined;
+  // later than the GC: a burst of requests with short pauses should not pay for faulting pages back
+  const trimMs = process.env.SKIFF_DAEMON_TRIM_MS === 'off' ? -1 : Number(process.env.SKIFF_DAEMON_TRIM_MS ?? TRIM_AFTER_MS);
+  let trimTimer: NodeJS.Timeout | undefined;
+  let trimmedKb = 0;
+  const trim = (): void => {
+    const t0 = performance.now();
+    trimmedKb = trimIdleMemory();
+    if (process.env.SKIFF_DAEMON_TRACE === '1') log(`idle: dropped ${trimmedKb} kB of file mappings in ${(performance.now() - t0).toFixed(1)} ms`);
+  };
   let orphanTimer: NodeJS.Timeout | undefined;
   const checkOrphan = (): void => {
     const z = zygote?.pid();
@@ -160,8 +170,10 @@ function main(): void {
   const armIdle = (): void => {
     clearTimeout(idleTimer);
     clearTimeout(gcTimer);
+    clearTimeout(trimTimer);
     clearInterval(orphanTimer);
     gcTimer = setTimeout(gc, 500).unref();
+    if (trimMs >= 0) trimTimer = setTimeout(trim, trimMs).unref();
     if (idleMs > 0) idleTimer = setTimeout(() => stop(`idle for ${idleMs} ms`), idleMs);
     // a socket-activated daemon serves the host's namespace, which is never orphaned
     if (!activated) orphanTimer = setInterval(checkOrphan, ORPHAN_CHECK_MS).unref();
@@ -184,6 +196,7 @@ function main(): void {
       }
       clearTimeout(idleTimer);
       clearTimeout(gcTimer);
+      clearTimeout(trimTimer);
       clearTimeout(warmTimer);
       clearInterval(orphanTimer);
     },
@@ -194,6 +207,7 @@ function main(): void {
       uptime_ms: Date.now() - started,
       served,
       rss_bytes: process.memoryUsage.rss(),
+      idle_trimmed_kb: trimmedKb,
       heap_used_bytes: process.memoryUsage().heapUsed,
       process_listeners: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0),
       idle_exit_ms: idleMs,
@@ -220,6 +234,8 @@ function main(): void {
 
 /** How often an idle daemon looks whether anyone else is left in its network namespace (./orphan.ts). */
 const ORPHAN_CHECK_MS = 2000;
+// after this long without a request, skiffd gives back its read-only file mappings (src/lib/idle-trim.ts)
+const TRIM_AFTER_MS = 2000;
 
 /**
  * The socket's lock (its fd, kept open for life), or undefined if another

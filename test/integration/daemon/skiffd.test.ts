@@ -418,6 +418,58 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('nftables through one kept libnftables context: a ruleset changed by another process in between is read anew', () => {
+    const w = world();
+    const ctrs = [createNetns('skdn'), createNetns('skdn')];
+    try {
+      const n = { ...net(uniq('skdn')), subnets: [{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }] };
+      const config = join(w.dir, 'state');
+      const flags = ['--config', config, '--firewall-driver', 'nftables', '--aardvark-binary', '/nonexistent/dns'];
+      const input = (i: number): string =>
+        JSON.stringify(options(`n${i}`, [{ net: n, ips: [`10.89.0.${i + 2}`] }], { port_mappings: [{ host_ip: '', container_port: 80, host_port: 18080 + i, range: 1, protocol: 'tcp' }] }));
+      const dnat = (): string => w.host.run('nft', ['list', 'table', 'inet', 'skiff']).stdout;
+      const r0 = w.call([...flags, 'setup', ctrs[0]!.path], input(0));
+      assert.equal(r0.code, 0, r0.stdout + r0.stderr);
+      assert.match(dnat(), /18080/);
+      // behind the daemon's back: its context's cache now describes a table that is gone
+      assert.equal(w.host.run('nft', ['delete', 'table', 'inet', 'skiff']).code, 0);
+      const r1 = w.call([...flags, 'setup', ctrs[1]!.path], input(1));
+      assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+      assert.match(dnat(), /18081/);
+      for (const i of [1, 0]) {
+        const r = w.call([...flags, 'teardown', ctrs[i]!.path], input(i));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      }
+      assert.doesNotMatch(dnat(), /1808[01]/);
+    } finally {
+      for (const c of ctrs) c.destroy();
+      w.destroy();
+    }
+  });
+
+  test('an idle daemon gives back its read-only file mappings (RSS drops by a third or more); the next call is served as before', async () => {
+    const w = world();
+    const c = createNetns('skdt');
+    try {
+      const n = net(uniq('skdt'));
+      const config = join(w.dir, 'state');
+      const input = JSON.stringify(options('t0', [{ net: n, ips: ['10.88.3.2'] }]));
+      const env = { SKIFF_DAEMON_TRIM_MS: '300' };
+      const r = w.call(['--config', config, ...FLAGS, 'setup', c.path], input, env);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const busy = Number(w.status().rss_bytes);
+      await waitFor('the idle trim', () => Number(w.status().idle_trimmed_kb) > 0);
+      const idle = w.status();
+      assert.ok(Number(idle.rss_bytes) < busy * 0.67, `RSS ${busy} before, ${String(idle.rss_bytes)} after dropping ${String(idle.idle_trimmed_kb)} kB`);
+      const t = w.call(['--config', config, ...FLAGS, 'teardown', c.path], input, env);
+      assert.equal(t.code, 0, t.stdout + t.stderr);
+      assert.deepEqual(w.host.ipJson<unknown[]>(['-d', 'link', 'show', 'type', 'veth']), []);
+    } finally {
+      c.destroy();
+      w.destroy();
+    }
+  });
+
   test('the first DNS-enabled container: skiffd starts skiff-dns itself, as its `run` step would; it serves and leaves with the network', async () => {
     const w = world();
     const c = createNetns('skdd');
