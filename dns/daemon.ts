@@ -8,6 +8,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { resolve as resolvePath, join } from 'node:path';
 import { loadedFilePath, PID_FILE, serializeLoaded } from '../schemas/aardvark-config.js';
 import { writeFileAtomic, removeFile } from '../src/lib/state-files.js';
+import { trimIdleMemory } from '../src/lib/idle-trim.js';
 import type { Log } from '../src/lib/log.js';
 import type { Args } from './args.js';
 import { Backend } from './backend.js';
@@ -83,12 +84,14 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
 
   let reloading = false;
   let again = false;
+  let reloads = 0;
   const reload = async (): Promise<void> => {
     if (reloading) {
       again = true;
       return;
     }
     reloading = true;
+    reloads++;
     try {
       do {
         again = false;
@@ -161,8 +164,44 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
 
   await reportReady({ ok: true });
   reader.begin();
+  trimWhenQuiet(() => server.stats.udp + server.stats.tcp + (reader.counters().udp ?? 0) + reloads, log);
   log.info(`serving on ${server.listening.join(', ')} port ${args.port}`, { startupMs: Math.round(process.uptime() * 1000) });
 }
+
+/**
+ * A server that has answered nothing and reloaded nothing for a whole
+ * SKIFF_DNS_IDLE_TRIM_MS (default 15 s; `off`) gives back what starting Node
+ * touched once (src/lib/idle-trim.ts), once per quiet spell: most of its RSS.
+ * The next query faults back the pages it needs. Checking a counter on a
+ * timer costs a busy server nothing per query.
+ */
+function trimWhenQuiet(activity: () => number, log: Log): void {
+  const env = process.env.SKIFF_DNS_IDLE_TRIM_MS;
+  if (env === 'off') return;
+  const ms = env === undefined ? DEFAULT_IDLE_TRIM_MS : Number(env);
+  if (!Number.isFinite(ms) || ms <= 0) {
+    log.warn(`SKIFF_DNS_IDLE_TRIM_MS=${env}: not a positive number of milliseconds, using ${DEFAULT_IDLE_TRIM_MS}`);
+    return trimWhenQuietEvery(DEFAULT_IDLE_TRIM_MS, activity, log);
+  }
+  trimWhenQuietEvery(ms, activity, log);
+}
+
+function trimWhenQuietEvery(ms: number, activity: () => number, log: Log): void {
+  let seen = activity();
+  let trimmed = false;
+  setInterval(() => {
+    const now = activity();
+    if (now !== seen) {
+      seen = now;
+      trimmed = false;
+    } else if (!trimmed) {
+      trimmed = true;
+      log.debug('idle: mappings dropped', { kB: trimIdleMemory() });
+    }
+  }, ms).unref();
+}
+
+const DEFAULT_IDLE_TRIM_MS = 15_000;
 
 /**
  * Follows /etc/resolv.conf. Editors and resolvconf replace it by rename (seen
