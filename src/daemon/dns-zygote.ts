@@ -9,6 +9,11 @@
 // namespace), and checked again when taken: a server in another namespace than
 // the caller's would serve the wrong gateways. Unused, it exits with skiffd
 // (its IPC channel closes). Costs one idle Node process (see `skiff daemon status`).
+//
+// None is kept while a server it became is running: one skiff-dns serves every
+// network of its config dir, so the next DNS-enabled network is a reload of
+// that server, not a start. When that server exits (its last network went),
+// `onServerExit` lets skiffd warm the next one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CHILD_ENV, daemonV8Flags, type ServerStart, type StartResult } from '../../dns/spawn-server.js';
 import { isReady, ZYGOTE_ENV, type ZygoteGo, type ZygoteReady } from '../../dns/zygote-protocol.js';
@@ -27,12 +32,20 @@ export class DnsZygote {
   private child: ChildProcess | undefined;
   private warm = false;
   private used = 0;
+  /** servers this daemon's warm processes became, still running */
+  private servers = new Set<ChildProcess>();
 
   constructor(
     private readonly script: string,
     private readonly ns: NsKey,
     private readonly log: (msg: string) => void,
+    private readonly onServerExit: () => void = () => {},
   ) {}
+
+  /** Whether a server a warm process became is running (then no warm process is needed). */
+  serving(): boolean {
+    return this.servers.size > 0;
+  }
 
   /** Starts one unless one is warm or warming. Only while this thread is in skiffd's own namespaces. */
   ensure(): void {
@@ -111,7 +124,15 @@ export class DnsZygote {
       c.kill('SIGKILL'); // not ready in time (or gone): as dns/spawn-server.ts, nothing is left half started
       return { ok: false, pid, message: `Error from child process\n${r}\n` };
     }
-    return r.ok ? { ok: true, pid } : { ok: false, pid, message: `Error from child process\n${r.error}\n` };
+    if (!r.ok) return { ok: false, pid, message: `Error from child process\n${r.error}\n` };
+    if (c.exitCode === null && c.signalCode === null) {
+      this.servers.add(c);
+      c.once('exit', () => {
+        this.servers.delete(c);
+        this.onServerExit();
+      });
+    }
+    return { ok: true, pid };
   }
 
   /** The waiting process, if any: skiffd's own helper, not a user of its namespace. */

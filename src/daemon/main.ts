@@ -118,7 +118,7 @@ function main(): void {
     warmTimer = setTimeout(() => {
       if (stopping || server?.busy) return;
       if (statSync('/proc/thread-self/ns/net').ino !== ns.net || statSync('/proc/thread-self/ns/mnt').ino !== ns.mnt) return;
-      if (wantWarmDns()) zygote?.ensure();
+      if (wantWarmDns() && !zygote?.serving()) zygote?.ensure();
     }, 250).unref();
   };
 
@@ -225,7 +225,9 @@ function main(): void {
   }
   // after the nft handler: it chains in front of it
   if (process.env.SKIFF_DAEMON_DNS_START !== 'spawn') {
-    if (process.env.SKIFF_DAEMON_DNS_WARM !== '0') zygote = new DnsZygote(join(dist, 'dns-warm.cjs'), ns, log);
+    if (process.env.SKIFF_DAEMON_DNS_WARM !== '0') zygote = new DnsZygote(join(dist, 'dns-warm.cjs'), ns, log, () => {
+      if (!server?.busy) warmLater();
+    });
     dnsStart = installDnsStart(dist, log, zygote);
   }
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => stop(sig));

@@ -496,7 +496,7 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
-  test('a warm skiff-dns, once DNS is in use: the next first DNS-enabled container hands its start to it; same command line (as a title), answers, reloads, leaves with the network; it exits with skiffd', async () => {
+  test('a warm skiff-dns, once DNS is in use: the next first DNS-enabled container hands its start to it; same command line (as a title), answers, reloads, leaves with the network; none waits while it serves; it exits with skiffd', async () => {
     const w = world();
     const c1 = createNetns('skdw');
     const c2 = createNetns('skdw');
@@ -534,6 +534,11 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
       assert.equal(up2.code, 0, up2.stdout + up2.stderr);
       assert.equal(Number(readFileSync(join(config, 'aardvark-dns', 'aardvark.pid'), 'utf8').trim()), pid, 'the same server');
       assert.equal(dig(c1, 'warm2'), '10.92.1.3');
+      // while the server a warm process became runs, none waits: the next DNS network is a reload of that server
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(w.status().dns_warm_ready, false, 'no warm process while its server runs');
+      const serverPid = w.status().pid as number;
+      assert.deepEqual(readFileSync(`/proc/${serverPid}/task/${serverPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number), [pid], 'skiffd\'s one child is the server');
       for (const [c, i] of [[c2, in2], [c1, in1]] as const) {
         const down = w.call([...flags, 'teardown', c.path], i);
         assert.equal(down.code, 0, down.stdout + down.stderr);
