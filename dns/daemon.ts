@@ -178,15 +178,11 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
 function trimWhenQuiet(activity: () => number, log: Log): void {
   const env = process.env.SKIFF_DNS_IDLE_TRIM_MS;
   if (env === 'off') return;
-  const ms = env === undefined ? DEFAULT_IDLE_TRIM_MS : Number(env);
-  if (!Number.isFinite(ms) || ms <= 0) {
+  let ms = env === undefined ? DEFAULT_IDLE_TRIM_MS : Number(env);
+  if (!(Number.isFinite(ms) && ms > 0)) {
     log.warn(`SKIFF_DNS_IDLE_TRIM_MS=${env}: not a positive number of milliseconds, using ${DEFAULT_IDLE_TRIM_MS}`);
-    return trimWhenQuietEvery(DEFAULT_IDLE_TRIM_MS, activity, log);
+    ms = DEFAULT_IDLE_TRIM_MS;
   }
-  trimWhenQuietEvery(ms, activity, log);
-}
-
-function trimWhenQuietEvery(ms: number, activity: () => number, log: Log): void {
   let seen = activity();
   let trimmed = false;
   setInterval(() => {

@@ -154,7 +154,12 @@ function main(): void {
   const gc = runInNewContext('gc') as () => void;
   let gcTimer: NodeJS.Timeout | undefined;
   // later than the GC: a burst of requests with short pauses should not pay for faulting pages back
-  const trimMs = process.env.SKIFF_DAEMON_TRIM_MS === 'off' ? -1 : Number(process.env.SKIFF_DAEMON_TRIM_MS ?? TRIM_AFTER_MS);
+  const trimEnv = process.env.SKIFF_DAEMON_TRIM_MS;
+  let trimMs = trimEnv === 'off' ? -1 : Number(trimEnv ?? TRIM_AFTER_MS);
+  if (trimEnv !== 'off' && !(Number.isFinite(trimMs) && trimMs >= 0)) {
+    log(`SKIFF_DAEMON_TRIM_MS=${String(trimEnv)}: not a number of milliseconds or \`off\`, using ${TRIM_AFTER_MS}`);
+    trimMs = TRIM_AFTER_MS;
+  }
   let trimTimer: NodeJS.Timeout | undefined;
   let trimmedKb = 0;
   const trim = (): void => {
