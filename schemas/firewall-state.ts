@@ -11,6 +11,7 @@
 import * as z from 'zod/mini';
 import './zod-locale.js';
 import { portMappingSchema } from './port-mapping.js';
+import { formatPath } from './parse.js';
 
 export const STATE_VERSION = 1;
 
@@ -68,7 +69,7 @@ export function parseStateFile<T>(schema: z.ZodMiniType<{ data: T }>, text: stri
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const at = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    const at = issue && issue.path.length > 0 ? formatPath(issue.path) : '(root)';
     throw new Error(`${path}: ${at}: ${issue?.message ?? 'invalid'}`);
   }
   return r.data.data;

@@ -4,6 +4,7 @@
 // kept: IPAM and chained plugins read the same object.
 import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
+import { formatIssue } from '../../schemas/parse.js';
 import { parseCidr, parseIp, parseMac } from '../../schemas/ip.js';
 import { CniCode, CniError } from './errors.js';
 import { dnsSchema, parseResult, type Dns, type Result } from './result.js';
@@ -144,13 +145,9 @@ export function parseNetConf(text: string): NetConf {
   if (typeof v === 'string' && !isSupported(v)) {
     throw new CniError(CniCode.IncompatibleVersion, `incompatible CNI versions: config is "${v}", skiff supports ${SUPPORTED_VERSIONS.join(', ')}`);
   }
-  const r = netConfSchema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    const where = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-    const msg = i.code === 'invalid_type' && i.input === undefined ? 'missing field' : i.message;
-    throw configError(where ? `${where}: ${msg}` : msg);
-  }
+  // reportInput: only a field that is absent reads "missing field", not one of the wrong type
+  const r = netConfSchema.safeParse(json, { reportInput: true });
+  if (!r.success) throw configError(formatIssue(r.error.issues[0]!));
   const c = r.data;
   let prevResult: Result | undefined;
   if (c.prevResult !== undefined && c.prevResult !== null) {

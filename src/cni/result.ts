@@ -4,6 +4,7 @@
 import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
 import { parseCidr, parseIp, parseMac } from '../../schemas/ip.js';
+import { formatPath } from '../../schemas/parse.js';
 import { usesLegacyResult } from './version.js';
 
 const ip = z.string().check(z.refine((s) => parseIp(s) !== undefined, { error: (i) => `"${String(i.input)}" is not an IP address` }));
@@ -77,7 +78,7 @@ export function parseResult(raw: unknown): { ok: true; value: Result } | { ok: f
   const r = resultSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    return { ok: false, error: `${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')}: ${i.message}` };
+    return { ok: false, error: `${formatPath(i.path)}: ${i.message}` };
   }
   const d = r.data;
   return {

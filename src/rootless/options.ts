@@ -6,6 +6,7 @@ import { Address4, Address6 } from 'ip-address';
 import * as z from 'zod/mini';
 import '../../schemas/zod-locale.js';
 import { portMappingSchema, type PortMapping } from '../../schemas/port-mapping.js';
+import { formatPath } from '../../schemas/parse.js';
 import { ConfigError } from '../lib/errors.js';
 import { toForwards } from './ports.js';
 import { BACKENDS, type Backend, type RootlessOptions } from './types.js';
@@ -28,10 +29,6 @@ export interface RootlessFlags {
 
 const portInputSchema = z.looseObject({ port_mappings: z.nullish(z.array(portMappingSchema)) });
 
-function zodPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-}
-
 /** stdin of setup / ports: `{"port_mappings":[...]}`; empty input means no ports. */
 export function parsePortInput(text: string, where = 'stdin'): PortMapping[] {
   if (text.trim() === '') return [];
@@ -44,7 +41,7 @@ export function parsePortInput(text: string, where = 'stdin'): PortMapping[] {
   const r = portInputSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new ConfigError(`${where}: ${issue ? `${zodPath(issue.path) || '(top level)'}: ${issue.message}` : 'invalid input'}`);
+    throw new ConfigError(`${where}: ${issue ? `${formatPath(issue.path) || '(top level)'}: ${issue.message}` : 'invalid input'}`);
   }
   return r.data.port_mappings ?? [];
 }

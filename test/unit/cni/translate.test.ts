@@ -150,3 +150,18 @@ test('dnsAliases: K8S_POD_NAME, the listed names and runtimeConfig.aliases of th
   assert.deepEqual(dnsNames(conf, e), ['web1', 'api', 'web', 'db']);
   assert.equal(parseNetConf('{"cniVersion":"1.0.0","name":"n","type":"skiff"}').dnsAliases, false);
 });
+
+test('parseNetConf names the field of a bad config: "missing field" only when it is absent', () => {
+  const msg = (conf: unknown): string => {
+    try {
+      parseNetConf(JSON.stringify(conf));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'parsed';
+  };
+  assert.match(msg({ cniVersion: '1.0.0', type: 'skiff' }), /^name: missing field$/);
+  const wrongType = msg({ cniVersion: '1.0.0', name: 5, type: 'skiff' });
+  assert.match(wrongType, /^name: /);
+  assert.doesNotMatch(wrongType, /missing field/);
+});
