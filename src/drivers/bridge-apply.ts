@@ -196,8 +196,7 @@ export async function teardownBridgeLinks(plan: BridgePlan, env: ApplyEnv): Prom
   }
   const br = await host.getLink(plan.bridge);
   if (!br || br.kind !== 'bridge') return { bridgeEmpty: false };
-  const ports = (await host.links()).filter((l) => l.master === br.index);
-  return { bridgeEmpty: ports.length === 0 };
+  return { bridgeEmpty: (await host.portCount(br.index)) === 0 };
 }
 
 export async function removeBridge(plan: BridgePlan, env: ApplyEnv): Promise<void> {

@@ -54,6 +54,8 @@ export interface Route extends RouteSpec {
 export interface Netlink {
   /** Every link in the namespace. */
   links(): Promise<Link[]>;
+  /** How many links have `master` (a bridge's index) as their master: its ports. */
+  portCount(master: number): Promise<number>;
   getLink(name: string): Promise<Link | undefined>;
   getLinkByIndex(index: number): Promise<Link | undefined>;
   /**

@@ -3,7 +3,7 @@
 // facade's Link / Address / Route. Numbers are from <linux/rtnetlink.h>,
 // <linux/if_link.h> and <linux/if_addr.h>.
 import type { Address, Link, Route, RouteSpec, RouteType } from './netlink.js';
-import { attr, decodeAttrs, nest, readStr, readU32, str, u16, u32, u8 } from './wire.js';
+import { attr, decodeAttrs, findAttr, nest, readStr, readU32, str, u16, u32, u8 } from './wire.js';
 import { familyOf, formatIp, formatMac, ipToBytes, parseMac as parseMacBytes } from '../lib/ip.js';
 
 export const RTM_NEWLINK = 16;
@@ -123,6 +123,11 @@ export function validIfName(n: string): string {
     : undefined;
   if (why) throw new Error(`invalid interface name "${n}": ${why}`);
   return n;
+}
+
+/** IFLA_MASTER of an RTM_NEWLINK payload, found without decoding the rest; undefined when it has none. */
+export function linkMaster(payload: Buffer): number | undefined {
+  return readU32(findAttr(payload.subarray(16), IFLA_MASTER));
 }
 
 export function parseLink(payload: Buffer): Link {

@@ -10,7 +10,7 @@ import type { Address, Link, Netlink, Route, RouteSpec } from './netlink.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, IFF, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK,
   RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_SETLINK, addressRequest, bridgePortHairpinRequest, familyOnly, formatIp, ifinfomsg,
-  linkAttr, parseAddress, parseCidr, parseLink, parseRoute, routeRequest, sameRoute,
+  linkAttr, linkMaster, parseAddress, parseCidr, parseLink, parseRoute, routeRequest, sameRoute,
 } from './rtmsg.js';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST,
@@ -196,6 +196,14 @@ class Rtnl implements Netlink {
 
   async links(): Promise<Link[]> {
     return (await this.call('list links', RTM_GETLINK, NLM_F_DUMP, Buffer.concat([ifinfomsg(), linkAttr.skipStats()]))).map(parseLink);
+  }
+
+  async portCount(master: number): Promise<number> {
+    // the kernel answers only the ports (IFLA_MASTER dump filter, Linux 4.15+); an older one answers every link,
+    // hence the check. Each reply is scanned for IFLA_MASTER, not parsed: a bridge's last teardowns read
+    // every port of it, and a whole parse of each made that O(ports) of work per teardown
+    const body = Buffer.concat([ifinfomsg(), linkAttr.master(master), linkAttr.skipStats()]);
+    return (await this.call(`list ports of link ${master}`, RTM_GETLINK, NLM_F_DUMP, body)).filter((p) => linkMaster(p) === master).length;
   }
 
   async getLink(name: string): Promise<Link | undefined> {

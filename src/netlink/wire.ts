@@ -121,6 +121,18 @@ export function decodeAttrs(buf: Buffer): Map<number, Buffer> {
   return out;
 }
 
+/** The payload of the first attribute of `type` (flags masked off), found without decoding the others. */
+export function findAttr(buf: Buffer, type: number): Buffer | undefined {
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) return undefined;
+    if ((buf.readUInt16LE(off + 2) & NLA_TYPE_MASK) === type) return buf.subarray(off + 4, off + len);
+    off += align4(len);
+  }
+  return undefined;
+}
+
 export function readStr(b: Buffer | undefined): string | undefined {
   if (!b) return undefined;
   const nul = b.indexOf(0);

@@ -77,6 +77,21 @@ describe('netlink links', { skip: needRoot }, () => {
     assert.equal(viaA?.peerIndex, viaB?.index);
   });
 
+  test('portCount: the links whose master is the bridge, none of the others', async () => {
+    const br = await a.nl.getLink('skbr0');
+    assert.ok(br);
+    assert.equal(await a.nl.portCount(br.index), 1, 'skveth0');
+    await a.nl.createBridge({ name: 'skbrpc' });
+    const other = await a.nl.getLink('skbrpc');
+    assert.ok(other);
+    assert.equal(await a.nl.portCount(other.index), 0);
+    await a.nl.createVeth({ host: 'skvethpc', peer: 'pc0', peerNetnsFd: b.handle.fd, master: other.index });
+    assert.equal(await a.nl.portCount(other.index), 1);
+    assert.equal(await a.nl.portCount(br.index), 1);
+    assert.equal(await a.nl.deleteLink('skvethpc'), 'deleted');
+    assert.equal(await a.nl.deleteLink('skbrpc'), 'deleted');
+  });
+
   test('createVeth without a host name: the kernel picks veth<N>, the lowest free', async () => {
     const before = new Set((await a.nl.links()).map((l) => l.name));
     await a.nl.createVeth({ peer: 'eth7', peerNetnsFd: b.handle.fd });
