@@ -34,6 +34,7 @@ interface Bindings {
   fcntl: Fn;
   dup2: Fn;
   close: Fn;
+  sigmask: Fn;
 }
 
 let b: Bindings | undefined;
@@ -54,6 +55,7 @@ function lib(): Bindings {
     fcntl: c.func('int fcntl(int fd, int cmd, ...)') as Fn,
     dup2: c.func('int dup2(int oldfd, int newfd)') as Fn,
     close: c.func('int close(int fd)') as Fn,
+    sigmask: c.func('int pthread_sigmask(int how, const void *set, void *oldset)') as Fn,
   };
   return b;
 }
@@ -194,6 +196,26 @@ export function dup2(from: number, to: number): void {
 
 export function closeFd(fd: number): void {
   lib().close(fd);
+}
+
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+const SIGSET_BYTES = 128; // glibc's sigset_t
+const ALL_SIGNALS = Buffer.alloc(SIGSET_BYTES, 0xff);
+
+/**
+ * Runs `fn` with every signal blocked on this thread; they are delivered once it
+ * returns. For a blocking C call that a signal would cut short with EINTR and
+ * that does not retry (libnftables' select(2), see nft-in-process.ts).
+ */
+export function withSignalsBlocked<T>(fn: () => T): T {
+  const saved = Buffer.alloc(SIGSET_BYTES);
+  if (lib().sigmask(SIG_BLOCK, ALL_SIGNALS, saved) !== 0) return fn();
+  try {
+    return fn();
+  } finally {
+    lib().sigmask(SIG_SETMASK, saved, null);
+  }
 }
 
 export type PollHandle = import('koffi').node.PollHandle;

@@ -25,13 +25,11 @@ import { accessSync, constants, readFileSync, realpathSync, statSync } from 'nod
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { IN_PROCESS_EXEC, type ExecOptions, type ExecResult, type InProcessExec } from '../lib/exec.js';
+import { withSignalsBlocked } from './libc.js';
 
 const NFT_CTX_OUTPUT_JSON = 1 << 4;
 const SYSTEM_NFT = ['/usr/sbin/nft', '/sbin/nft'];
 const IDLE_FREE_MS = 2000;
-const SIG_BLOCK = 0;
-const SIG_SETMASK = 2;
-const SIGSET_BYTES = 128; // glibc's sigset_t
 // the kernel's answer when a transaction was built against an older ruleset generation (ERESTART)
 const RESTART = 'Interrupted system call should be restarted';
 
@@ -45,8 +43,6 @@ interface Libnftables {
   errorBuffer(ctx: unknown): string;
   runBuffer(ctx: unknown, cmd: string): number;
   runFile(ctx: unknown, path: string): number;
-  /** runs `fn` with every signal blocked on this thread */
-  shielded<T>(fn: () => T): T;
 }
 
 function load(): Libnftables {
@@ -62,9 +58,6 @@ function load(): Libnftables {
   const getErr = f('const char *nft_ctx_get_error_buffer(void *ctx)');
   const runBuffer = f('int nft_run_cmd_from_buffer(void *ctx, const char *buf)');
   const runFile = f('int nft_run_cmd_from_filename(void *ctx, const char *filename)');
-  const sigmask = koffi.load('libc.so.6').func('int pthread_sigmask(int how, const void *set, void *oldset)') as (...a: unknown[]) => number;
-  const all = Buffer.alloc(SIGSET_BYTES, 0xff);
-  const saved = Buffer.alloc(SIGSET_BYTES);
   return {
     ctxNew: (flags) => ctxNew(flags),
     ctxFree: (ctx) => void ctxFree(ctx),
@@ -75,14 +68,6 @@ function load(): Libnftables {
     errorBuffer: (ctx) => (getErr(ctx) as string | null) ?? '',
     runBuffer: (ctx, cmd) => runBuffer(ctx, cmd) as number,
     runFile: (ctx, path) => runFile(ctx, path) as number,
-    shielded: (fn) => {
-      if (sigmask(SIG_BLOCK, all, saved) !== 0) return fn();
-      try {
-        return fn();
-      } finally {
-        sigmask(SIG_SETMASK, saved, null);
-      }
-    },
   };
 }
 
@@ -178,7 +163,7 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
     }
     const once = (): ExecResult => {
       const c = context(l);
-      const rc = l.shielded(() => (file !== undefined ? l.runFile(c, file) : l.runBuffer(c, (list as string[]).join(' '))));
+      const rc = withSignalsBlocked(() => (file !== undefined ? l.runFile(c, file) : l.runBuffer(c, (list as string[]).join(' '))));
       // reading both buffers also empties them for the next call
       return { code: rc === 0 ? 0 : 1, signal: null, stdout: l.outputBuffer(c), stderr: l.errorBuffer(c) };
     };
