@@ -7,6 +7,7 @@ import { run } from '../lib/exec.js';
 import { openNetlink } from '../netlink/rtnl.js';
 import { openNetlinkIn, openNetns } from '../netlink/netns.js';
 import { setupBridge } from '../drivers/bridge-apply.js';
+import { setupBridgeFirewall } from '../drivers/bridge-firewall.js';
 import type { ApplyEnv } from '../drivers/driver.js';
 import { configureContainerLink } from '../drivers/container-link.js';
 import type { BridgePlan } from '../drivers/bridge-plan.js';
@@ -96,16 +97,7 @@ export async function cmdAdd(rt: CniRuntime): Promise<Result> {
           const saved = new FirewallState(rt.stateDir).loadNetwork(plan.firewall.networkId);
           for (const s of saved?.subnets ?? []) if (!plan.firewall.subnets.includes(s)) plan.firewall.subnets.push(s);
         }
-        if (fw && plan.firewall) {
-          const net = plan.firewall;
-          await fw.setupNetwork(net);
-          if (r.createdBridge) undo.push(`remove the firewall elements of network ${net.networkName}`, () => fw.teardownNetwork(net, { complete: true }));
-          if (plan.ports) {
-            const pf = plan.ports;
-            await fw.setupPorts(pf);
-            undo.push('remove the port forwards', () => fw.teardownPorts(pf));
-          }
-        }
+        if (fw && plan.firewall) await setupBridgeFirewall(fw, plan.firewall, plan.ports, r.createdBridge, undo);
         if (conf.macspoofchk) {
           if (!r.mac) throw new CniError(CniCode.SetupFailed, `macspoofchk: the MAC address of ${env.ifName} is unknown`);
           await addMacspoof(p.hostVeth, r.mac);

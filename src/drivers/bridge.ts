@@ -3,6 +3,7 @@
 import type { Driver, TeardownEnv } from './driver.js';
 import { planBridge, type BridgePlan } from './bridge-plan.js';
 import { removeBridge, setupBridge, teardownBridgeLinks } from './bridge-apply.js';
+import { setupBridgeFirewall } from './bridge-firewall.js';
 import { releaseLease, withLease } from './dhcp-lease.js';
 import { statusBlock } from './status.js';
 
@@ -15,17 +16,7 @@ export const bridgeDriver: Driver<BridgePlan> = {
   async setup(plan, env, undo) {
     const r = await setupBridge(plan, env, undo);
     const leased = await withLease(plan, r.mac, env, undo);
-    const fw = env.firewall;
-    if (fw && plan.firewall) {
-      const net = plan.firewall;
-      await fw.setupNetwork(net);
-      if (r.createdBridge) undo.push(`remove firewall rules of network ${net.networkName}`, () => fw.teardownNetwork(net, { complete: true }));
-      if (plan.ports) {
-        const pf = plan.ports;
-        await fw.setupPorts(pf);
-        undo.push(`remove port forwards of network ${net.networkName}`, () => fw.teardownPorts(pf));
-      }
-    }
+    if (env.firewall && plan.firewall) await setupBridgeFirewall(env.firewall, plan.firewall, plan.ports, r.createdBridge, undo);
     // unmanaged bridges: DNS listens on whatever addresses the bridge has
     const dnsBindIps = plan.dns && !plan.managed ? r.bridgeIps : undefined;
     return { status: statusBlock(leased, r.mac, dnsBindIps), dnsBindIps };
