@@ -26,9 +26,10 @@ function real(path: string): string | undefined {
 }
 
 /** Chains a handler for the skiff-dns `run` step in front of the installed IN_PROCESS_EXEC one. */
-export function installDnsStart(dist: string, log: (msg: string) => void, zygote?: DnsZygote): { started(): number } {
+export function installDnsStart(dist: string, log: (msg: string) => void, zygote?: DnsZygote): { started(): number; dirs(): ReadonlySet<string> } {
   const ours = new Set([real(join(dist, 'skiff-dns.cjs')), real(join(dist, '..', 'bin', 'aardvark-dns'))].filter((p): p is string => p !== undefined));
   let started = 0;
+  const dirs = new Set<string>(); // the config dirs of the servers started
   const next = (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC];
 
   const start = async (script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ExecResult> => {
@@ -42,6 +43,7 @@ export function installDnsStart(dist: string, log: (msg: string) => void, zygote
     const r = fromWarm || (await startServer(s));
     log(`skiff-dns ${r.pid ?? '-'} ${r.ok ? 'serving' : 'failed'} after ${Math.round(performance.now() - t0)} ms (${fromWarm ? 'warm' : 'spawned'})`);
     if (r.pid !== undefined) started++;
+    if (r.ok && args[1] !== undefined) dirs.add(args[1]);
     if (r.ok) return { code: 0, signal: null, stdout: '', stderr: '' };
     if (r.pid !== undefined) log(`skiff-dns ${r.pid} did not start: ${r.message.trim()}`);
     return { code: 1, signal: null, stdout: '', stderr: r.message };
@@ -56,5 +58,5 @@ export function installDnsStart(dist: string, log: (msg: string) => void, zygote
     return next?.(cmd, args, opts);
   };
   (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC] = handler;
-  return { started: () => started };
+  return { started: () => started, dirs: () => dirs };
 }

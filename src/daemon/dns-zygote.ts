@@ -10,10 +10,10 @@
 // the caller's would serve the wrong gateways. Unused, it exits with skiffd
 // (its IPC channel closes). Costs one idle Node process (see `skiff daemon status`).
 //
-// None is kept while a server it became is running: one skiff-dns serves every
-// network of its config dir, so the next DNS-enabled network is a reload of
-// that server, not a start. When that server exits (its last network went),
-// `onServerExit` lets skiffd warm the next one.
+// skiffd keeps none while a server serves the config dir (main.ts, dns/running.ts):
+// the next DNS-enabled network is then a reload of that server, not a start.
+// When a server a warm process became exits (its last network went),
+// `onServerExit` lets skiffd warm the next one at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CHILD_ENV, daemonV8Flags, type ServerStart, type StartResult } from '../../dns/spawn-server.js';
 import { isReady, ZYGOTE_ENV, type ZygoteGo, type ZygoteReady } from '../../dns/zygote-protocol.js';

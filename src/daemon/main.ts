@@ -25,6 +25,7 @@ import { installInProcessNft } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
 import { trimIdleMemory } from '../lib/idle-trim.js';
 import { installDnsStart } from './dns-start.js';
+import { serverRunning } from '../../dns/running.js';
 import { DnsZygote } from './dns-zygote.js';
 import { netnsOrphaned } from './orphan.js';
 
@@ -104,7 +105,7 @@ function main(): void {
   let stopping = false;
   let server: Server | undefined;
   let quick: QuickDeletes | undefined;
-  let dnsStart: { started(): number } | undefined;
+  let dnsStart: { started(): number; dirs(): ReadonlySet<string> } | undefined;
   let zygote: DnsZygote | undefined;
   let warmTimer: NodeJS.Timeout | undefined;
   // A warm skiff-dns costs an idle Node process: kept only where DNS is in use, i.e. once this daemon has
@@ -112,13 +113,16 @@ function main(): void {
   // Namespaces that never run DNS (most test and CI sandboxes) pay nothing.
   const podmanDnsDir = process.getuid?.() === 0 ? '/run/containers/networks/aardvark-dns' : process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'containers/networks/aardvark-dns') : undefined;
   const wantWarmDns = (): boolean => (dnsStart?.started() ?? 0) > 0 || (podmanDnsDir !== undefined && existsSync(podmanDnsDir));
+  // one server serves every network of its config dir: while it runs, the next DNS network is a reload, not a start
+  const dnsServing = (): boolean =>
+    (zygote?.serving() ?? false) || [...(dnsStart?.dirs() ?? []), ...(podmanDnsDir ? [podmanDnsDir] : [])].some(serverRunning);
   // a warm skiff-dns is spawned between requests, with the thread in our own namespaces (dns-zygote.ts)
   const warmLater = (): void => {
     clearTimeout(warmTimer);
     warmTimer = setTimeout(() => {
       if (stopping || server?.busy) return;
       if (statSync('/proc/thread-self/ns/net').ino !== ns.net || statSync('/proc/thread-self/ns/mnt').ino !== ns.mnt) return;
-      if (wantWarmDns() && !zygote?.serving()) zygote?.ensure();
+      if (wantWarmDns() && !dnsServing()) zygote?.ensure();
     }, 250).unref();
   };
 

@@ -512,9 +512,11 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
       assert.equal(w.call(['version']).code, 0);
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(w.status().dns_warm_ready, false, 'no warm process before DNS is used');
-      // the first server ever is spawned; once it is gone, a warm one waits
+      // the first server ever is spawned; while it runs none waits, once it is gone a warm one does
       assert.equal(w.call([...flags, 'setup', c1.path], in1).code, 0);
       const first = Number(readFileSync(pidFile, 'utf8').trim());
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(w.status().dns_warm_ready, false, 'no warm process while a spawned server serves the dir');
       assert.equal(w.call([...flags, 'teardown', c1.path], in1).code, 0);
       await waitFor('the first DNS server to leave', () => !alive(first) || readFileSync(`/proc/${first}/stat`, 'utf8').includes(') Z'), 3000);
       await waitFor('a warm skiff-dns', () => w.status().dns_warm_ready === true);
