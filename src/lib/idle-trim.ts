@@ -12,26 +12,7 @@
 // backed by a file and holding no anonymous (copy-on-write) page, e.g. not a
 // RELRO segment, whose relocated pages would fall back to the file's.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-const MADV_DONTNEED = 4;
-
-interface Lib {
-  madvise(addr: number, len: number, advice: number): number;
-  mallocTrim(pad: number): number;
-}
-
-let lib: Lib | undefined;
-
-function load(): Lib {
-  if (lib) return lib;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-  const c = koffi.load('libc.so.6');
-  const madvise = c.func('int madvise(uintptr_t addr, size_t len, int advice)') as (...a: unknown[]) => number;
-  const mallocTrim = c.func('int malloc_trim(size_t pad)') as (...a: unknown[]) => number;
-  lib = { madvise: (addr, len, advice) => madvise(addr, len, advice), mallocTrim: (pad) => mallocTrim(pad) };
-  return lib;
-}
+import { dropPages, mallocTrim } from './libc.js';
 
 export interface Mapping {
   start: number;
@@ -73,11 +54,10 @@ export function droppable(maps: readonly Mapping[]): Mapping[] {
 /** Gives back what an idle daemon need not hold; returns the kB of mappings dropped. Never throws. */
 export function trimIdleMemory(): number {
   try {
-    const l = load();
-    l.mallocTrim(0);
+    mallocTrim();
     let kb = 0;
     for (const m of droppable(parseSmaps(readFileSync('/proc/self/smaps', 'utf8')))) {
-      if (l.madvise(m.start, m.end - m.start, MADV_DONTNEED) === 0) kb += m.rssKb;
+      if (dropPages(m.start, m.end - m.start)) kb += m.rssKb;
     }
     return kb;
   } catch {

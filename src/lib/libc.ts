@@ -1,5 +1,6 @@
 // The few libc calls Node has no API for: setns(2) to open netlink sockets inside
-// a container's namespace, and flock(2) for locks the kernel drops when we die.
+// a container's namespace, flock(2) for locks the kernel drops when we die, and
+// madvise(2) / malloc_trim(3) for what an idle daemon gives back (idle-trim.ts).
 // Loaded on first use: koffi costs start-up time that `version` should not pay.
 import { createRequire } from 'node:module';
 import { SkiffError } from './errors.js';
@@ -15,6 +16,8 @@ export const LOCK_UN = 8;
 interface Libc {
   setns(fd: number, nstype: number): number;
   flock(fd: number, op: number): number;
+  madvise(addr: number, len: number, advice: number): number;
+  mallocTrim(pad: number): number;
   errno(): number;
 }
 
@@ -28,9 +31,13 @@ function load(): Libc {
   const setns = lib.func('int setns(int fd, int nstype)');
   const flock = lib.func('int flock(int fd, int op)');
   const errnoLoc = lib.func('int *__errno_location(void)');
+  const madvise = lib.func('int madvise(uintptr_t addr, size_t len, int advice)');
+  const mallocTrim = lib.func('int malloc_trim(size_t pad)');
   libc = {
     setns: (fd, nstype) => setns(fd, nstype) as number,
     flock: (fd, op) => flock(fd, op) as number,
+    madvise: (addr, len, advice) => madvise(addr, len, advice) as number,
+    mallocTrim: (pad) => mallocTrim(pad) as number,
     errno: () => koffi.decode(errnoLoc(), 'int') as number,
   };
   return libc;
@@ -56,4 +63,16 @@ export function flock(fd: number, op: number): boolean {
     if (errno === Errno.EAGAIN && op & LOCK_NB) return false;
     fail('flock', errno);
   }
+}
+
+const MADV_DONTNEED = 4;
+
+/** Drops this process's pages of [addr, addr + len) (MADV_DONTNEED); false when the kernel refuses. */
+export function dropPages(addr: number, len: number): boolean {
+  return load().madvise(addr, len, MADV_DONTNEED) === 0;
+}
+
+/** Hands glibc's free heap back to the kernel. */
+export function mallocTrim(): void {
+  load().mallocTrim(0);
 }
