@@ -32,8 +32,6 @@ export class DnsZygote {
   private child: ChildProcess | undefined;
   private warm = false;
   private used = 0;
-  /** servers this daemon's warm processes became, still running */
-  private servers = new Set<ChildProcess>();
 
   constructor(
     private readonly script: string,
@@ -41,11 +39,6 @@ export class DnsZygote {
     private readonly log: (msg: string) => void,
     private readonly onServerExit: () => void = () => {},
   ) {}
-
-  /** Whether a server a warm process became is running (then no warm process is needed). */
-  serving(): boolean {
-    return this.servers.size > 0;
-  }
 
   /** Starts one unless one is warm or warming. Only while this thread is in skiffd's own namespaces. */
   ensure(): void {
@@ -125,13 +118,7 @@ export class DnsZygote {
       return { ok: false, pid, message: `Error from child process\n${r}\n` };
     }
     if (!r.ok) return { ok: false, pid, message: `Error from child process\n${r.error}\n` };
-    if (c.exitCode === null && c.signalCode === null) {
-      this.servers.add(c);
-      c.once('exit', () => {
-        this.servers.delete(c);
-        this.onServerExit();
-      });
-    }
+    if (c.exitCode === null && c.signalCode === null) c.once('exit', () => this.onServerExit());
     return { ok: true, pid };
   }
 

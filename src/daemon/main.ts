@@ -114,8 +114,7 @@ function main(): void {
   const podmanDnsDir = process.getuid?.() === 0 ? '/run/containers/networks/aardvark-dns' : process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'containers/networks/aardvark-dns') : undefined;
   const wantWarmDns = (): boolean => (dnsStart?.started() ?? 0) > 0 || (podmanDnsDir !== undefined && existsSync(podmanDnsDir));
   // one server serves every network of its config dir: while it runs, the next DNS network is a reload, not a start
-  const dnsServing = (): boolean =>
-    (zygote?.serving() ?? false) || [...(dnsStart?.dirs() ?? []), ...(podmanDnsDir ? [podmanDnsDir] : [])].some(serverRunning);
+  const dnsServing = (): boolean => [...(dnsStart?.dirs() ?? []), ...(podmanDnsDir ? [podmanDnsDir] : [])].some(serverRunning);
   // a warm skiff-dns is spawned between requests, with the thread in our own namespaces (dns-zygote.ts)
   const warmLater = (): void => {
     clearTimeout(warmTimer);
