@@ -156,6 +156,21 @@ usage errors exit 2. Logs go to stderr only.`,
   }
 }
 
+// skiffd runs many requests through one instance of this bundle, always with
+// processIo and process.env (whose contents it swaps per request): building
+// the program (every command and option object) cost ~0.3–0.5 ms a request.
+// Commander (13+) restores a command's option values before each parse, so a
+// kept program parses each argv as a new one would (isolation.test.ts).
+const programs = new Map<string, Command>();
+
+function programFor(io: Io, env: NodeJS.ProcessEnv, asNetavark: boolean): Command {
+  if (io !== processIo || env !== process.env) return buildProgram(io, env, asNetavark);
+  const key = asNetavark ? 'netavark' : 'skiff';
+  let program = programs.get(key);
+  if (!program) programs.set(key, (program = buildProgram(io, env, asNetavark)));
+  return program;
+}
+
 /** Runs the CLI; returns the exit code. Never throws. */
 export async function run(argv: string[], io: Io = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // skiffd calls run() many times on one instance of this bundle: the little
@@ -178,7 +193,7 @@ export async function run(argv: string[], io: Io = processIo, env: NodeJS.Proces
   }
   // stderr carries netavark's log lines: Podman shows them to the user as netavark's
   setLogFormat('netavark');
-  const program = buildProgram(io, env, calledAsNetavark(process.argv[1], env));
+  const program = programFor(io, env, calledAsNetavark(process.argv[1], env));
   try {
     await program.parseAsync(scopeDhcpProxyArgs(argv), { from: 'user' });
     return 0;
