@@ -26,7 +26,7 @@ export class NotStarted extends Error {}
  */
 export async function runRequest(cli: CliBundle, stdio: Stdio, req: RunRequest, fds: number[], started: () => void): Promise<number> {
   const home = process.cwd();
-  const env = { ...process.env };
+  const env = knownEnv();
   const argv = process.argv;
   try {
     process.chdir(req.cwd);
@@ -65,8 +65,31 @@ export async function runRequest(cli: CliBundle, stdio: Stdio, req: RunRequest, 
   }
 }
 
+// Every read and write of process.env is a call into C++ (~1 µs each): copying
+// it and writing a caller's whole environment into it cost ~0.3 ms a request.
+// A copy of what it holds is kept instead, and only the differences are written
+// (consecutive callers' environments are nearly the same). Nothing else in the
+// daemon or the CLI writes process.env while a request runs.
+let known: Record<string, string> | undefined;
+
+function knownEnv(): Record<string, string> {
+  if (!known) {
+    known = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) known[k] = v;
+  }
+  return known;
+}
+
 /** Replaces the contents of process.env in place (it stays the real environment object). */
 function replaceEnv(next: Record<string, string | undefined>): void {
-  for (const k of Object.keys(process.env)) if (!(k in next)) delete process.env[k];
-  for (const [k, v] of Object.entries(next)) if (v !== undefined) process.env[k] = v;
+  const cur = knownEnv();
+  const now: Record<string, string> = {};
+  for (const k of Object.keys(cur)) if (!(k in next)) delete process.env[k];
+  for (const k of Object.keys(next)) {
+    const v = next[k];
+    if (v === undefined) continue;
+    if (cur[k] !== v) process.env[k] = v;
+    now[k] = v;
+  }
+  known = now;
 }
