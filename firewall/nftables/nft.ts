@@ -5,7 +5,7 @@ import { openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { run } from '../../src/lib/exec.js';
+import { run, runInProcess, type ExecResult } from '../../src/lib/exec.js';
 import { SkiffError } from '../../src/lib/errors.js';
 import { ErrorCode } from '../../src/lib/error-codes.js';
 import { createLog } from '../../src/lib/log.js';
@@ -60,6 +60,19 @@ function writeBatchFile(text: string): string {
   return path;
 }
 
+// A spawned `nft -f -` opens /dev/stdin, which fails (ENXIO) on the socketpair
+// Node gives a child as stdin; a private file holds the batch instead. (skiffd
+// answers `-f -` in-process, with no file: writing and removing it was a fifth
+// of a steady setup's firewall step there.)
+async function runFromFile(bin: string, input: string): Promise<ExecResult> {
+  const file = writeBatchFile(input);
+  try {
+    return await run(bin, ['-j', '-f', file]);
+  } finally {
+    unlinkSync(file);
+  }
+}
+
 /**
  * netavark's wording (its nftables library's): Podman shows it to the user and
  * people search for it. What Skiff was doing goes to the debug log.
@@ -74,15 +87,7 @@ export function nftRunner(bin = process.env.SKIFF_NFT ?? 'nft'): NftRunner {
       const input = JSON.stringify(batch);
       if (log.enabled('debug')) log.debug(`nft batch: ${what}`, { commands: batch.nftables.length - 1 });
       if (log.enabled('trace')) log.trace('nft batch json', { batch: input });
-      // `nft -f -` opens /dev/stdin, which fails (ENXIO) on the socketpair Node
-      // gives a child as stdin; a private file holds the batch instead.
-      const file = writeBatchFile(input);
-      let r;
-      try {
-        r = await run(bin, ['-j', '-f', file]);
-      } finally {
-        unlinkSync(file);
-      }
+      const r = (await runInProcess(bin, ['-j', '-f', '-'], { input })) ?? (await runFromFile(bin, input));
       if (r.code === 0) return;
       const errno = classifyNftError(r.stderr);
       log.debug(`nft rejected the ${what} change: ${r.stderr.trim()}`);

@@ -1,4 +1,5 @@
-// skiffd answers the CLI's `nft -j -f FILE` and `nft -j list ...` calls with
+// skiffd answers the CLI's `nft -j -f FILE`, `nft -j -f -` (the batch as
+// input, no file) and `nft -j list ...` calls with
 // libnftables loaded in-process (koffi) instead of spawning nft: the same
 // library nft itself calls, so the same transaction, output and error text,
 // for ~0.3 ms instead of a 10–14 ms spawn. Only when the call would have run
@@ -145,10 +146,13 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
   };
 
   const handler: InProcessExec = (cmd, args, opts: ExecOptions): ExecResult | undefined => {
-    if (cmd !== 'nft' || args[0] !== '-j' || opts.input) return undefined;
-    const file = args[1] === '-f' && args.length === 3 ? args[2] : undefined;
+    if (cmd !== 'nft' || args[0] !== '-j') return undefined;
+    // `-f -` comes with the batch as input (a form only this handler answers, see firewall/nftables/nft.ts)
+    const stdin = args[1] === '-f' && args[2] === '-' && args.length === 3 ? opts.input : undefined;
+    if (opts.input !== undefined && stdin === undefined) return undefined;
+    const file = args[1] === '-f' && args.length === 3 && stdin === undefined ? args[2] : undefined;
     const list = args[1] === 'list' ? args.slice(1) : undefined;
-    if (file === undefined && list === undefined) return undefined;
+    if (file === undefined && list === undefined && stdin === undefined) return undefined;
     if (list?.some((a) => !/^[\w.-]+$/.test(a))) return undefined; // only plain words into the command line
     if (!isSystemNft((opts.env ?? process.env).PATH)) return undefined;
     if (statSync('/proc/thread-self/ns/net').ino !== ownNet) return undefined;
@@ -163,7 +167,9 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
     }
     const once = (): ExecResult => {
       const c = context(l);
-      const rc = withSignalsBlocked(() => (file !== undefined ? l.runFile(c, file) : l.runBuffer(c, (list as string[]).join(' '))));
+      const rc = withSignalsBlocked(() =>
+        file !== undefined ? l.runFile(c, file) : l.runBuffer(c, stdin ?? (list as string[]).join(' ')),
+      );
       // reading both buffers also empties them for the next call
       return { code: rc === 0 ? 0 : 1, signal: null, stdout: l.outputBuffer(c), stderr: l.errorBuffer(c) };
     };

@@ -27,11 +27,22 @@ export interface ExecOptions {
 export type InProcessExec = (cmd: string, args: readonly string[], opts: ExecOptions) => ExecResult | Promise<ExecResult> | undefined;
 export const IN_PROCESS_EXEC = Symbol.for('skiff.exec.inProcess');
 
-/** Runs a program to completion. Rejects only when it cannot be started (e.g. ENOENT). */
-export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+/**
+ * The result of a call a resident process answers itself, or undefined (no
+ * such process, or it does not answer this call): for a form of the call
+ * that only works in-process (`nft -j -f -` with the batch as input, which
+ * a spawned nft cannot read from Node's socketpair stdin).
+ */
+export function runInProcess(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> | undefined {
   const inProcess = (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC];
   const served = inProcess?.(cmd, args, opts);
-  if (served) return Promise.resolve(served);
+  return served ? Promise.resolve(served) : undefined;
+}
+
+/** Runs a program to completion. Rejects only when it cannot be started (e.g. ENOENT). */
+export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const served = runInProcess(cmd, args, opts);
+  if (served) return served;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
