@@ -164,7 +164,8 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
   if (plan.managed) await host.setHairpin(hostVeth.index, true);
   await host.setUp(hostVeth.index);
 
-  const ctrLink = await ctr.getLink(plan.containerIf);
+  // its index and MAC are the ones read right after creation: bringing the host end up changes neither
+  const ctrLink = ctrCreated;
   if (!ctrLink) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace after creating it`);
   await configureContainerLink(ctr, ns, ctrLink.index, plan, log);
   const bridgeIps = plan.managed ? plan.bridgeAddrs.map((a) => a.split('/')[0]!) : unmanagedIps;
@@ -185,18 +186,27 @@ export function netlinkText(errno: string): string {
 /** Removes the container's side; returns whether the bridge has no ports left (complete teardown). */
 export async function teardownBridgeLinks(plan: BridgePlan, env: ApplyEnv): Promise<{ bridgeEmpty: boolean }> {
   const { host, ctr } = env;
+  // Everything on the host is read before the veth is deleted: a deletion holds
+  // the RTNL lock for a while after the device is unlisted (skiffd deletes
+  // off-thread and goes on, see src/lib/quick-delete.ts), and a lookup or dump
+  // would wait for it. Under the config dir's lock no port comes or goes meanwhile.
+  const found = await host.getLink(plan.bridge);
+  const br = found?.kind === 'bridge' ? found : undefined;
+  let emptyAfter: boolean | undefined;
   if (ctr) {
     await removeLinklessRoutes(ctr, plan.routes, plan.containerAddrs);
-    await ctr.deleteLink(plan.containerIf);
+    const link = await ctr.getLink(plan.containerIf);
+    // the bridge is empty afterwards when its only port is this veth's host end
+    if (br && link?.peerIndex !== undefined && !plan.hostVeth) emptyAfter = (await host.ports(br.index)).every((i) => i === link.peerIndex);
+    if (link) await ctr.deleteLink(plan.containerIf, link);
   }
   // the engine named the host end: if the container side was already gone, it may still be here
   if (plan.hostVeth) {
     const l = await host.getLink(plan.hostVeth);
-    if (l && l.kind === 'veth') await host.deleteLink(plan.hostVeth);
+    if (l && l.kind === 'veth') await host.deleteLink(plan.hostVeth, l);
   }
-  const br = await host.getLink(plan.bridge);
-  if (!br || br.kind !== 'bridge') return { bridgeEmpty: false };
-  return { bridgeEmpty: (await host.portCount(br.index)) === 0 };
+  if (!br) return { bridgeEmpty: false };
+  return { bridgeEmpty: emptyAfter ?? (await host.ports(br.index)).length === 0 };
 }
 
 export async function removeBridge(plan: BridgePlan, env: ApplyEnv): Promise<void> {

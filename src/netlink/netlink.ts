@@ -54,8 +54,8 @@ export interface Route extends RouteSpec {
 export interface Netlink {
   /** Every link in the namespace. */
   links(): Promise<Link[]>;
-  /** How many links have `master` (a bridge's index) as their master: its ports. */
-  portCount(master: number): Promise<number>;
+  /** The indexes of the links whose master is `master` (a bridge's index): its ports. */
+  ports(master: number): Promise<number[]>;
   getLink(name: string): Promise<Link | undefined>;
   getLinkByIndex(index: number): Promise<Link | undefined>;
   /**
@@ -104,8 +104,11 @@ export interface Netlink {
    */
   setHairpin(link: number, on: boolean): Promise<void>;
   setUp(link: number): Promise<void>;
-  /** Deletes a link; an absent link is not an error. Deleting either veth end removes both. */
-  deleteLink(name: string): Promise<'deleted' | 'absent'>;
+  /**
+   * Deletes a link; an absent link is not an error. Deleting either veth end removes both.
+   * `known`: the link as just read by name, saving the lookup.
+   */
+  deleteLink(name: string, known?: Link): Promise<'deleted' | 'absent'>;
   addresses(linkIndex?: number): Promise<Address[]>;
   /** Adds an address; an identical existing address is not an error. */
   addAddress(a: Address): Promise<void>;

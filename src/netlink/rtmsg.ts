@@ -125,6 +125,11 @@ export function validIfName(n: string): string {
   return n;
 }
 
+/** The ifindex of an RTM_NEWLINK payload (ifinfomsg.ifi_index). */
+export function linkIndex(payload: Buffer): number {
+  return payload.readInt32LE(4);
+}
+
 /** IFLA_MASTER of an RTM_NEWLINK payload, found without decoding the rest; undefined when it has none. */
 export function linkMaster(payload: Buffer): number | undefined {
   return readU32(findAttr(payload.subarray(16), IFLA_MASTER));

@@ -10,7 +10,7 @@ import type { Address, Link, Netlink, Route, RouteSpec } from './netlink.js';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, IFF, RTM_DELADDR, RTM_DELLINK, RTM_DELROUTE, RTM_GETADDR, RTM_GETLINK,
   RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_SETLINK, addressRequest, bridgePortHairpinRequest, familyOnly, formatIp, ifinfomsg,
-  linkAttr, linkMaster, parseAddress, parseCidr, parseLink, parseRoute, routeRequest, sameRoute,
+  linkAttr, linkIndex, linkMaster, parseAddress, parseCidr, parseLink, parseRoute, routeRequest, sameRoute,
 } from './rtmsg.js';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST,
@@ -198,12 +198,12 @@ class Rtnl implements Netlink {
     return (await this.call('list links', RTM_GETLINK, NLM_F_DUMP, Buffer.concat([ifinfomsg(), linkAttr.skipStats()]))).map(parseLink);
   }
 
-  async portCount(master: number): Promise<number> {
+  async ports(master: number): Promise<number[]> {
     // the kernel answers only the ports (IFLA_MASTER dump filter, Linux 4.15+); an older one answers every link,
     // hence the check. Each reply is scanned for IFLA_MASTER, not parsed: a bridge's last teardowns read
     // every port of it, and a whole parse of each made that O(ports) of work per teardown
     const body = Buffer.concat([ifinfomsg(), linkAttr.master(master), linkAttr.skipStats()]);
-    return (await this.call(`list ports of link ${master}`, RTM_GETLINK, NLM_F_DUMP, body)).filter((p) => linkMaster(p) === master).length;
+    return (await this.call(`list ports of link ${master}`, RTM_GETLINK, NLM_F_DUMP, body)).filter((p) => linkMaster(p) === master).map(linkIndex);
   }
 
   async getLink(name: string): Promise<Link | undefined> {
@@ -316,13 +316,13 @@ class Rtnl implements Netlink {
     await this.call(what, RTM_NEWLINK, 0, body);
   }
 
-  async deleteLink(name: string): Promise<'deleted' | 'absent'> {
+  async deleteLink(name: string, known?: Link): Promise<'deleted' | 'absent'> {
     const body = this.body(`delete link ${name}`, () => Buffer.concat([ifinfomsg(), linkAttr.name(name)]));
     try {
       const quick = this.where && quickDeleteHandler();
       if (quick && this.where) {
         // by index, on another thread, done once the device is unlisted (lib/quick-delete.ts)
-        const link = await this.getLink(name);
+        const link = known?.name === name ? known : await this.getLink(name);
         if (!link) return 'absent';
         const started = quick(this.where, link.index);
         const errno = started ? await started : -1;

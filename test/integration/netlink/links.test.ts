@@ -77,18 +77,24 @@ describe('netlink links', { skip: needRoot }, () => {
     assert.equal(viaA?.peerIndex, viaB?.index);
   });
 
-  test('portCount: the links whose master is the bridge, none of the others', async () => {
+  test('ports: the indexes of the links whose master is the bridge, none of the others', async () => {
     const br = await a.nl.getLink('skbr0');
-    assert.ok(br);
-    assert.equal(await a.nl.portCount(br.index), 1, 'skveth0');
+    const veth = await a.nl.getLink('skveth0');
+    assert.ok(br && veth);
+    assert.deepEqual(await a.nl.ports(br.index), [veth.index]);
     await a.nl.createBridge({ name: 'skbrpc' });
     const other = await a.nl.getLink('skbrpc');
     assert.ok(other);
-    assert.equal(await a.nl.portCount(other.index), 0);
+    assert.deepEqual(await a.nl.ports(other.index), []);
     await a.nl.createVeth({ host: 'skvethpc', peer: 'pc0', peerNetnsFd: b.handle.fd, master: other.index });
-    assert.equal(await a.nl.portCount(other.index), 1);
-    assert.equal(await a.nl.portCount(br.index), 1);
-    assert.equal(await a.nl.deleteLink('skvethpc'), 'deleted');
+    const pc = await a.nl.getLink('skvethpc');
+    assert.ok(pc);
+    assert.deepEqual(await a.nl.ports(other.index), [pc.index]);
+    assert.deepEqual(await a.nl.ports(br.index), [veth.index]);
+    // the container end names its host end (IFLA_LINK): how teardown knows the bridge's last port
+    assert.equal((await b.nl.getLink('pc0'))?.peerIndex, pc.index);
+    assert.equal(await a.nl.deleteLink('skvethpc', pc), 'deleted');
+    assert.equal(await a.nl.getLink('skvethpc'), undefined);
     assert.equal(await a.nl.deleteLink('skbrpc'), 'deleted');
   });
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addressRequest, formatIp, formatMac, ifinfomsg, linkAttr, linkMaster, parseAddress, parseCidr, parseIp, parseLink, parseMac,
+  addressRequest, formatIp, formatMac, ifinfomsg, linkAttr, linkIndex, linkMaster, parseAddress, parseCidr, parseIp, parseLink, parseMac,
   parseRoute, routeRequest, sameRoute, validIfName,
 } from '../../../src/netlink/rtmsg.js';
 import { attr, decodeAttrs, decodeMessages, encodeMessage, errnoName, errnoText, errorCode, nest, u32 } from '../../../src/netlink/wire.js';
@@ -71,12 +71,13 @@ test('attributes: 4-byte alignment, nested flag set on nests and masked on read'
   assert.equal(decodeAttrs(parsed.get(18)!).get(1)?.readUInt32LE(0), 5);
 });
 
-test('linkMaster finds IFLA_MASTER without decoding the rest; none, or a truncated list, gives undefined', () => {
+test('linkMaster finds IFLA_MASTER without decoding the rest; none, or a truncated list, gives undefined; linkIndex the ifindex', () => {
   const head = ifinfomsg({ index: 7 });
   assert.equal(linkMaster(Buffer.concat([head, linkAttr.name('skveth0'), linkAttr.mtu(1500), linkAttr.master(3)])), 3);
   assert.equal(linkMaster(Buffer.concat([head, linkAttr.name('lo')])), undefined);
   const cut = Buffer.concat([head, linkAttr.name('skveth0'), linkAttr.master(3)]);
   assert.equal(linkMaster(cut.subarray(0, cut.length - 2)), undefined);
+  assert.equal(linkIndex(Buffer.concat([head, linkAttr.master(3)])), 7);
 });
 
 test('parseLink reads what linkAttr writes (a kernel reply has the same shape)', () => {
