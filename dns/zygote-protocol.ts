@@ -1,10 +1,21 @@
 // What skiffd (src/daemon/dns-zygote.ts) and a warm skiff-dns (dns/zygote.ts)
 // say to each other over the zygote's IPC channel: it says {"t":"warm"} once
-// loaded, skiffd sends one ZygoteGo when a DNS server is to start, and the
-// server answers one ZygoteReady (bound, or why not) and disconnects.
+// loaded, skiffd may send {"t":"wake"} (ZygoteWake) when a request may start a
+// DNS server soon and sends one ZygoteGo when one is to start, and the server
+// answers one ZygoteReady (bound, or why not) and disconnects.
 
 /** Set in a zygote's environment by skiffd. */
 export const ZYGOTE_ENV = 'SKIFF_DNS_ZYGOTE';
+
+/**
+ * A start may follow: nothing to answer. Receiving a message is the point: it
+ * brings back what a wait of minutes let go cold (the IPC path's code, heap
+ * pages), which made the first message take 6–20 ms to reach the zygote's
+ * JavaScript and 1.5–3.5 ms once woken.
+ */
+export interface ZygoteWake {
+  t: 'wake';
+}
 
 /** What skiffd sends: the `run` to become. */
 export interface ZygoteGo {

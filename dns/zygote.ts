@@ -34,6 +34,7 @@ export function runZygote(): Promise<void> {
     // it may wait for hours: what starting Node and the warm-up touched once need not stay mapped
     trimIdleMemory();
     process.on('message', (m: unknown) => {
+      // a ZygoteWake wants no answer: receiving it was its purpose
       if (!isGo(m)) return;
       process.removeAllListeners('message');
       process.removeAllListeners('disconnect');

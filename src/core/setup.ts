@@ -11,6 +11,7 @@ import { openNetlinkIn, openNetns, type NetnsHandle } from '../netlink/netns.js'
 import type { PlannedAttachment } from '../drivers/registry.js';
 import type { StatusBlock } from '../drivers/status.js';
 import { UndoStack } from '../lib/undo.js';
+import { hintDnsStart } from '../lib/resident-hints.js';
 import { requireConfigDir, type Context } from './context.js';
 import { commitDns, checkDnsLoop } from './dns.js';
 import { firewallFor, loadOptions, lockPath, planAll, plansOf } from './plan.js';
@@ -27,6 +28,8 @@ export async function setup(ctx: Context, nsPath: string, input: string): Promis
     // netavark has made the DNS config dir by the time it rejects a loop; tools expect it (empty)
     if (plans.some((p) => p.dns)) mkdirSync(join(configDir, 'aardvark-dns'), { recursive: true });
     checkDnsLoop(plans, opts);
+    // skiffd wakes its warm DNS server now, while the links are made (src/daemon/dns-zygote.ts)
+    if (plans.some((p) => p.dns)) hintDnsStart();
     const fw = await firewallFor(plans, ctx, configDir);
     return await withLock(lockPath(configDir), () => applySetup(ctx, configDir, opts, planned, ns, nsPath, fw));
   } finally {

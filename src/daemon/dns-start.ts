@@ -14,6 +14,7 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { IN_PROCESS_EXEC, type ExecOptions, type ExecResult, type InProcessExec } from '../lib/exec.js';
+import { onDnsStartHint } from '../lib/resident-hints.js';
 import { startServer } from '../../dns/spawn-server.js';
 import type { DnsZygote } from './dns-zygote.js';
 
@@ -58,5 +59,6 @@ export function installDnsStart(dist: string, log: (msg: string) => void, zygote
     return next?.(cmd, args, opts);
   };
   (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC] = handler;
+  if (zygote) onDnsStartHint(() => zygote.wake());
   return { started: () => started, dirs: () => dirs };
 }

@@ -16,7 +16,7 @@
 // `onServerExit` lets skiffd warm the next one at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CHILD_ENV, daemonV8Flags, type ServerStart, type StartResult } from '../../dns/spawn-server.js';
-import { isReady, ZYGOTE_ENV, type ZygoteGo, type ZygoteReady } from '../../dns/zygote-protocol.js';
+import { isReady, ZYGOTE_ENV, type ZygoteGo, type ZygoteReady, type ZygoteWake } from '../../dns/zygote-protocol.js';
 import { readOptional } from '../lib/state-files.js';
 import { nsKeyOf, sameNs, type NsKey } from './paths.js';
 
@@ -32,6 +32,7 @@ export class DnsZygote {
   private child: ChildProcess | undefined;
   private warm = false;
   private used = 0;
+  private woken = 0;
 
   constructor(
     private readonly script: string,
@@ -82,6 +83,15 @@ export class DnsZygote {
     return c;
   }
 
+  /** A start may follow (a DNS-enabled setup began): the waiting process gets ready (ZygoteWake). */
+  wake(): void {
+    const c = this.child;
+    if (!c || !this.warm || !c.connected) return;
+    const wake: ZygoteWake = { t: 'wake' };
+    c.send(wake, () => {});
+    this.woken++;
+  }
+
   /** Turns a taken process into the server `s` describes; undefined when it could not be told (nothing started). */
   async start(c: ChildProcess, s: ServerStart): Promise<StartResult | undefined> {
     const pid = c.pid as number;
@@ -127,14 +137,14 @@ export class DnsZygote {
     return this.child?.pid;
   }
 
-  /** For `skiff daemon status`: servers started from a warm process, and the waiting one's state and RSS. */
-  status(): { dns_warm_used: number; dns_warm_ready: boolean; dns_warm_rss_bytes: number | null } {
+  /** For `skiff daemon status`: servers started from a warm process, wakes sent, and the waiting one's state and RSS. */
+  status(): { dns_warm_used: number; dns_warm_woken: number; dns_warm_ready: boolean; dns_warm_rss_bytes: number | null } {
     let rss: number | null = null;
     if (this.child?.pid !== undefined) {
       const m = /^VmRSS:\s+(\d+) kB/m.exec(readOptional(`/proc/${this.child.pid}/status`) ?? '');
       if (m) rss = Number(m[1]) * 1024;
     }
-    return { dns_warm_used: this.used, dns_warm_ready: this.warm, dns_warm_rss_bytes: rss };
+    return { dns_warm_used: this.used, dns_warm_woken: this.woken, dns_warm_ready: this.warm, dns_warm_rss_bytes: rss };
   }
 
   private inOurNamespaces(pid: number): boolean {

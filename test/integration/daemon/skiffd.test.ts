@@ -520,9 +520,11 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
       assert.equal(w.call([...flags, 'teardown', c1.path], in1).code, 0);
       await waitFor('the first DNS server to leave', () => !alive(first) || readFileSync(`/proc/${first}/stat`, 'utf8').includes(') Z'), 3000);
       await waitFor('a warm skiff-dns', () => w.status().dns_warm_ready === true);
+      assert.equal(w.status().dns_warm_woken, 0, 'no wake while nothing may start a server');
       const up = w.call([...flags, 'setup', c1.path], in1);
       assert.equal(up.code, 0, up.stdout + up.stderr);
       const st = w.status();
+      assert.equal(st.dns_warm_woken, 1, 'the DNS-enabled setup woke it before handing it the start');
       assert.equal(st.dns_warm_used, 1);
       assert.equal(st.dns_servers_started, 2);
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
