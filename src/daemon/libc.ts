@@ -31,6 +31,7 @@ interface Bindings {
   getsockopt: Fn;
   recvmsg: Fn;
   send: Fn;
+  recv: Fn;
   fcntl: Fn;
   dup2: Fn;
   close: Fn;
@@ -52,6 +53,7 @@ function lib(): Bindings {
     getsockopt: c.func('int getsockopt(int fd, int level, int name, void *val, void *len)') as Fn,
     recvmsg: c.func('intptr_t recvmsg(int fd, void *msg, int flags)') as Fn,
     send: c.func('intptr_t send(int fd, const void *buf, size_t len, int flags)') as Fn,
+    recv: c.func('intptr_t recv(int fd, void *buf, size_t len, int flags)') as Fn,
     fcntl: c.func('int fcntl(int fd, int cmd, ...)') as Fn,
     dup2: c.func('int dup2(int oldfd, int newfd)') as Fn,
     close: c.func('int close(int fd)') as Fn,
@@ -192,6 +194,24 @@ export function adoptFd(fd: number): number {
 
 export function dup2(from: number, to: number): void {
   check(`dup2 ${from} ${to}`, lib().dup2(from, to));
+}
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const MSG_DONTWAIT = 0x40;
+
+/** A netlink socket of `protocol` in this thread's network namespace (CLOEXEC), for questions the kernel answers at once. */
+export function netlinkSocket(protocol: number): number {
+  return check('socket AF_NETLINK', lib().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+}
+
+/** Sends one request on a netlink socket and reads the reply the kernel queued meanwhile; undefined when there is none. */
+export function netlinkAsk(fd: number, request: Buffer, max = 4096): Buffer | undefined {
+  const l = lib();
+  if (Number(l.send(fd, request, request.length, 0)) !== request.length) return undefined;
+  const buf = Buffer.alloc(max);
+  const rc = Number(l.recv(fd, buf, max, MSG_DONTWAIT));
+  return rc > 0 ? buf.subarray(0, rc) : undefined;
 }
 
 export function closeFd(fd: number): void {

@@ -21,7 +21,7 @@ import { adoptFd, dup2, listenUnix } from './libc.js';
 import { nsKeyOf } from './paths.js';
 import { saveStdio } from './run-request.js';
 import { serve, type Server } from './server.js';
-import { installInProcessNft } from './nft-in-process.js';
+import { installInProcessNft, type NftInProcess } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
 import { trimIdleMemory } from '../lib/idle-trim.js';
 import { installDnsStart } from './dns-start.js';
@@ -105,6 +105,7 @@ function main(): void {
   let stopping = false;
   let server: Server | undefined;
   let quick: QuickDeletes | undefined;
+  let nft: NftInProcess | undefined;
   let dnsStart: { started(): number; dirs(): ReadonlySet<string> } | undefined;
   let zygote: DnsZygote | undefined;
   let warmTimer: NodeJS.Timeout | undefined;
@@ -220,6 +221,7 @@ function main(): void {
       process_listeners: process.eventNames().reduce((n, e) => n + process.listenerCount(e), 0),
       idle_exit_ms: idleMs,
       links_deleted_off_thread: quick?.served() ?? 0,
+      nft_batches_skipped: nft?.skipped() ?? 0,
       dns_servers_started: dnsStart?.started() ?? 0,
       ...zygote?.status(),
     }),
@@ -228,8 +230,9 @@ function main(): void {
   warmLater();
   if (process.env.SKIFF_DAEMON_QUICK_DELETE !== '0') quick = installQuickDelete(ns.net, log);
   if (process.env.SKIFF_DAEMON_NFT !== 'spawn') {
-    const nft = installInProcessNft(ns.net, log);
-    setImmediate(() => nft.preload());
+    nft = installInProcessNft(ns.net, log);
+    const n = nft;
+    setImmediate(() => n.preload());
   }
   // after the nft handler: it chains in front of it
   if (process.env.SKIFF_DAEMON_DNS_START !== 'spawn') {

@@ -16,6 +16,10 @@
 // the daemon has made no nft call for IDLE_FREE_MS, when the destruction
 // has long been done and the close costs nothing.
 //
+// A batch of only idempotent `add`s that was applied at the ruleset's current
+// generation is not applied again (nft-generation.ts): a steady setup's
+// re-assertion of its network's elements then costs one generation query.
+//
 // libnftables waits for the kernel's acknowledgements with select(2), which
 // any signal ends with EINTR even under SA_RESTART; nft then reports a
 // transaction the kernel has applied as failed ("Could not process rule:
@@ -27,6 +31,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { IN_PROCESS_EXEC, type ExecOptions, type ExecResult, type InProcessExec } from '../lib/exec.js';
 import { withSignalsBlocked } from './libc.js';
+import { AppliedBatches } from './nft-generation.js';
 
 const NFT_CTX_OUTPUT_JSON = 1 << 4;
 const SYSTEM_NFT = ['/usr/sbin/nft', '/sbin/nft'];
@@ -90,6 +95,8 @@ function whichNft(path: string | undefined): string | undefined {
 export interface NftInProcess {
   /** Loads libnftables now (instead of on the first call). False when it cannot be loaded. */
   preload(): boolean;
+  /** Batches not applied again: applied at the current ruleset generation already (nft-generation.ts). */
+  skipped(): number;
 }
 
 /** Installs the handler for this process; `ownNet` is the daemon's network namespace inode. */
@@ -124,6 +131,9 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
     return ok;
   };
 
+  // SKIFF_DAEMON_NFT_SKIP=0: every batch is applied, known or not
+  const skipping = process.env.SKIFF_DAEMON_NFT_SKIP !== '0';
+  const applied = new AppliedBatches();
   let ctx: unknown;
   let idle: NodeJS.Timeout | undefined;
   const freeContext = (): void => {
@@ -165,11 +175,21 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
         return undefined;
       }
     }
+    const text = stdin ?? (list !== undefined ? list.join(' ') : undefined);
+    if (stdin === undefined || !skipping) return serve(l, file, text);
+    const before = applied.generation();
+    if (applied.applied(stdin, before)) {
+      applied.skipped++;
+      return { code: 0, signal: null, stdout: '', stderr: '' };
+    }
+    const r = serve(l, undefined, stdin);
+    if (r?.code === 0) applied.committed(stdin, before, applied.generation());
+    return r;
+  };
+  const serve = (l: Libnftables, file: string | undefined, text: string | undefined): ExecResult | undefined => {
     const once = (): ExecResult => {
       const c = context(l);
-      const rc = withSignalsBlocked(() =>
-        file !== undefined ? l.runFile(c, file) : l.runBuffer(c, stdin ?? (list as string[]).join(' ')),
-      );
+      const rc = withSignalsBlocked(() => (file !== undefined ? l.runFile(c, file) : l.runBuffer(c, text ?? '')));
       // reading both buffers also empties them for the next call
       return { code: rc === 0 ? 0 : 1, signal: null, stdout: l.outputBuffer(c), stderr: l.errorBuffer(c) };
     };
@@ -186,5 +206,5 @@ export function installInProcessNft(ownNet: number, log: (msg: string) => void):
     }
   };
   (globalThis as { [IN_PROCESS_EXEC]?: InProcessExec })[IN_PROCESS_EXEC] = handler;
-  return { preload: () => library() !== undefined };
+  return { preload: () => library() !== undefined, skipped: () => applied.skipped };
 }

@@ -447,6 +447,39 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('a network\'s elements applied at the current ruleset generation are not applied again; any change behind the daemon\'s back makes the next setup apply them', () => {
+    const w = world();
+    const ctrs = [0, 1, 2, 3].map(() => createNetns('skdg'));
+    try {
+      const n = { ...net(uniq('skdg')), subnets: [{ subnet: '10.93.0.0/16', gateway: '10.93.0.1' }] };
+      const config = join(w.dir, 'state');
+      const flags = ['--config', config, '--firewall-driver', 'nftables', '--aardvark-binary', '/nonexistent/dns'];
+      const input = (i: number): string => JSON.stringify(options(`g${i}`, [{ net: n, ips: [`10.93.0.${i + 2}`] }]));
+      const setup = (i: number): void => {
+        const r = w.call([...flags, 'setup', ctrs[i]!.path], input(i));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      };
+      const bridges = (): string => w.host.run('nft', ['list', 'set', 'inet', 'skiff', 'bridges']).stdout;
+      // the first builds the network's rules; the second re-adds its elements; the third finds them applied
+      for (const i of [0, 1, 2]) setup(i);
+      assert.equal(w.status().nft_batches_skipped, 1);
+      assert.match(bridges(), new RegExp(n.bridge));
+      // behind its back: the element goes, and with it the generation the daemon knew
+      assert.equal(w.host.run('nft', ['flush', 'set', 'inet', 'skiff', 'bridges']).code, 0);
+      assert.doesNotMatch(bridges(), new RegExp(n.bridge));
+      setup(3);
+      assert.equal(w.status().nft_batches_skipped, 1, 'applied, not skipped');
+      assert.match(bridges(), new RegExp(n.bridge), 'the setup put it back');
+      for (const i of [3, 2, 1, 0]) {
+        const r = w.call([...flags, 'teardown', ctrs[i]!.path], input(i));
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      }
+    } finally {
+      for (const c of ctrs) c.destroy();
+      w.destroy();
+    }
+  });
+
   test('an idle daemon gives back its read-only file mappings (RSS drops by a third or more); the next call is served as before', async () => {
     const w = world();
     const c = createNetns('skdt');
