@@ -23,7 +23,7 @@ const RULES: Record<string, readonly string[]> = {
   'src/drivers': ['src/lib', 'schemas', 'src/netlink', 'src/network', 'firewall', 'src/dhcp'],
   'src/core': ['src/lib', 'schemas', 'src/netlink', 'src/network', 'firewall', 'src/dhcp', 'src/drivers', 'src/dns-feed', 'src/rootless'],
   'src/cni': ['src/lib', 'schemas', 'src/netlink', 'src/network', 'firewall', 'src/dhcp', 'src/drivers', 'src/dns-feed', 'src/core'],
-  'src/daemon': ['src/lib', 'dns'],
+  'src/daemon': ['src/lib', 'dns', 'src/netlink'],
   'src/cli': ['src/lib', 'schemas', 'src/netlink', 'src/network', 'firewall', 'src/dhcp', 'src/drivers', 'src/dns-feed', 'src/rootless', 'src/core', 'src/cni', 'src/daemon'],
 };
 
