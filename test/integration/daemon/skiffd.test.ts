@@ -209,7 +209,8 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
   test('idle exit: the daemon leaves after SKIFF_DAEMON_IDLE_MS and removes its socket and lock file', async () => {
     const w = world();
     try {
-      assert.equal(w.call(['version'], '', { SKIFF_DAEMON_IDLE_MS: '400' }).code, 0);
+      // long enough that a loaded host reads the status and the lock file before the daemon leaves (400 ms was not)
+      assert.equal(w.call(['version'], '', { SKIFF_DAEMON_IDLE_MS: '2000' }).code, 0);
       const pid = w.status().pid as number;
       assert.ok(existsSync(`${w.socket()}.lock`));
       await waitFor('idle exit', () => !alive(pid));
