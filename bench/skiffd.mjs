@@ -5,9 +5,11 @@
 // Everything runs in namespaces this script creates and deletes.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread, MessageChannel, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { requireRootSandbox } from './sandbox-guard.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +19,47 @@ const quick = process.argv.includes('--quick');
 const tag = randomBytes(3).toString('hex');
 const sh = (...a) => execFileSync(a[0], a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
-requireRootSandbox();
+if (!isMainThread && workerData?.role === 'host') serveHost(workerData);
+else requireRootSandbox();
+
+// A thread whose network namespace is one implementation's host namespace: the
+// programs it spawns (spawnSync forks from the calling thread) run there.
+// setns(CLONE_NEWNET) is per thread. It answers one call at a time.
+function serveHost({ ns, port, flag }) {
+  const koffi = createRequire(import.meta.url)('koffi');
+  const setns = koffi.load('libc.so.6').func('int setns(int fd, int nstype)');
+  const fd = openSync(`/run/netns/${ns}`, 'r');
+  const rc = setns(fd, 0x40000000 /* CLONE_NEWNET */);
+  closeSync(fd);
+  port.on('message', ({ cmd, args, input, env }) => {
+    let reply;
+    if (rc !== 0) reply = { status: null, stdout: '', stderr: `setns ${ns} failed (errno ${koffi.errno()})`, ms: 0 };
+    else {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(cmd, args, { input, encoding: 'utf8', env });
+      reply = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '', ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+    }
+    port.postMessage(reply);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+}
+
+/** Runs programs in network namespace `ns` (see serveHost), synchronously. */
+function hostIn(ns) {
+  const { port1, port2 } = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { role: 'host', ns, port: port2, flag }, transferList: [port2] });
+  return {
+    run(cmd, args, opts = {}) {
+      Atomics.store(flag, 0, 0);
+      port1.postMessage({ cmd, args, input: opts.input, env: opts.env ?? process.env });
+      if (Atomics.wait(flag, 0, 0, 600_000) === 'timed-out') throw new Error(`no answer from the thread in ${ns}`);
+      return receiveMessageOnPort(port1).message;
+    },
+    close: () => worker.terminate(),
+  };
+}
 
 const aardvark = process.env.AARDVARK ?? '/usr/lib/podman/aardvark-dns';
 const skiffDns = join(dist, 'skiff-dns.cjs');
@@ -55,25 +97,32 @@ function median(xs) {
 
 // Interleaved: every sample is taken from each implementation in turn, so a
 // change of load on the (shared) machine hits all of them alike. Each
-// implementation has its own state directory, bridges and subnets.
+// implementation has its own host network namespace (as a host runs one
+// network backend: Skiff's three builds would otherwise share, and delete
+// under each other, one `inet skiff` table), state directory, bridges and
+// subnets; a thread in that namespace runs its calls (hostIn).
 function runInner() {
   let nsCount = 0;
+  const hosts = [];
   const impls = Object.entries(IMPLS)
     .filter(([, impl]) => existsSync(impl.cmd))
     .map(([name, impl], k) => {
       const config = `/run/skbench-d/${k}`;
       mkdirSync(config, { recursive: true });
+      const hostNs = `skbd-i${k}-${tag}`;
+      sh('ip', 'netns', 'add', hostNs);
+      sh('ip', '-n', hostNs, 'link', 'set', 'lo', 'up');
+      const host = hostIn(hostNs);
+      hosts.push([hostNs, host]);
       const env = { ...process.env, ...impl.env, SKIFF_DAEMON_DIR: '/run/skbench-d/sock' };
       const call = (verb, ns, stdin, dns = '/nonexistent') => {
-        const t0 = process.hrtime.bigint();
-        const r = spawnSync(impl.cmd, [...impl.pre, '--config', config, '--rootless', 'false', '--aardvark-binary', dns, verb, `/run/netns/${ns}`], { input: stdin, encoding: 'utf8', env });
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        const r = host.run(impl.cmd, [...impl.pre, '--config', config, '--rootless', 'false', '--aardvark-binary', dns, verb, `/run/netns/${ns}`], { input: stdin, env });
         if (r.status !== 0) throw new Error(`${name} ${verb} failed: ${r.stdout} ${r.stderr}`);
-        return ms;
+        return r.ms;
       };
       // subnets 10.<100 + 20k + n>.0.0/16 and bridges skbd<k><tag>: nothing shared between implementations
       const net = (label, n) => netInfo(`${label}${k}`, `skbd${k}${label}`.slice(0, 15), 100 + 20 * k + n);
-      return { name, impl, env, call, net, r: {} };
+      return { name, impl, env, call, net, host, r: {} };
     });
   const ctr = () => {
     const ns = `skbd-${tag}-${nsCount++}`;
@@ -181,20 +230,24 @@ function runInner() {
   // peak RSS of one call
   const results = {};
   each((m) => {
-    const rss = spawnSync('/usr/bin/time', ['-f', '%M', m.impl.cmd, ...m.impl.pre, 'version'], { encoding: 'utf8', env: m.env });
+    const rss = m.host.run('/usr/bin/time', ['-f', '%M', m.impl.cmd, ...m.impl.pre, 'version'], { env: m.env });
     m.r.rssKb = Number(rss.stderr.trim().split('\n').pop());
     if (m.impl.env.SKIFF_DAEMON === '1') {
-      const status = () => JSON.parse(spawnSync(m.impl.cmd, ['daemon', 'status'], { encoding: 'utf8', env: m.env }).stdout);
+      const status = () => JSON.parse(m.host.run(m.impl.cmd, ['daemon', 'status'], { env: m.env }).stdout);
       m.r.daemonRssKb = Math.round(status().rss_bytes / 1024);
       // idle: past skiffd's idle trim (2 s without a request; a status call is no request)
       spawnSync('sleep', ['3']);
       const idle = status();
       m.r.daemonIdleRssKb = Math.round(idle.rss_bytes / 1024);
       if (idle.dns_warm_rss_bytes) m.r.warmDnsRssKb = Math.round(idle.dns_warm_rss_bytes / 1024);
-      spawnSync(m.impl.cmd, ['daemon', 'stop'], { env: m.env });
+      m.host.run(m.impl.cmd, ['daemon', 'stop'], { env: m.env });
     }
     results[m.name] = m.r;
   });
+  for (const [ns, host] of hosts) {
+    host.close();
+    spawnSync('ip', ['netns', 'delete', ns]);
+  }
   process.stdout.write(JSON.stringify(results));
 }
 
@@ -210,7 +263,9 @@ const ROWS = [
   ['rssKb', 'peak RSS of one call (KiB)', null],
 ];
 
-if (process.argv.includes('--inner')) {
+if (!isMainThread) {
+  // a host thread (serveHost): it only answers calls
+} else if (process.argv.includes('--inner')) {
   runInner();
 } else {
   const hostNs = `skbd-h-${tag}`;
