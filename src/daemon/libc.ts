@@ -205,12 +205,15 @@ export function netlinkSocket(protocol: number): number {
   return check('socket AF_NETLINK', lib().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
 }
 
-/** Sends one request on a netlink socket and reads the reply the kernel queued meanwhile; undefined when there is none. */
-export function netlinkAsk(fd: number, request: Buffer, max = 4096): Buffer | undefined {
-  const l = lib();
-  if (Number(l.send(fd, request, request.length, 0)) !== request.length) return undefined;
+/** Sends one request on a netlink socket; false when the kernel did not take it whole. */
+export function netlinkSend(fd: number, request: Buffer): boolean {
+  return Number(lib().send(fd, request, request.length, 0)) === request.length;
+}
+
+/** One datagram already queued on a netlink socket (never waits); undefined when there is none. */
+export function netlinkReceive(fd: number, max = 4096): Buffer | undefined {
   const buf = Buffer.alloc(max);
-  const rc = Number(l.recv(fd, buf, max, MSG_DONTWAIT));
+  const rc = Number(lib().recv(fd, buf, max, MSG_DONTWAIT));
   return rc > 0 ? buf.subarray(0, rc) : undefined;
 }
 

@@ -1,7 +1,7 @@
 // The nftables ruleset generation of skiffd's network namespace, and the
 // batches known to be applied at it. The kernel moves the generation on by
-// one with every committed transaction, whoever commits it, so "the ruleset
-// is still generation G" means "nothing changed since G".
+// one with every transaction that changes something, whoever commits it, so
+// "the ruleset is still generation G" means "nothing changed since G".
 //
 // A steady setup re-applies its network's elements (`add element`, a no-op
 // when they are there) in case the ruleset was flushed behind Skiff's back:
@@ -14,7 +14,7 @@
 // MAX_KNOWN of them, and a generation that moved (any commit, ours or anyone
 // else's) forgets them all.
 import { decodeMessages, encodeMessage, findAttr, NLM_F_REQUEST } from '../netlink/wire.js';
-import { closeFd, netlinkAsk, netlinkSocket } from './libc.js';
+import { netlinkReceive, netlinkSend, netlinkSocket } from './libc.js';
 
 const NETLINK_NETFILTER = 12;
 const NFNL_SUBSYS_NFTABLES = 10;
@@ -24,15 +24,18 @@ const NFTA_GEN_ID = 1;
 const NFNETLINK_V0 = 0;
 const NFGENMSG_LEN = 4;
 
-/** The generation in an NFT_MSG_NEWGEN reply; undefined for anything else. */
-export function parseGeneration(reply: Buffer): number | undefined {
+/**
+ * The generation in the NFT_MSG_NEWGEN reply to request `seq`; undefined for anything else (an error, or
+ * the late answer to an earlier request, which must not stand for the current generation).
+ */
+export function parseGeneration(reply: Buffer, seq: number): number | undefined {
   let messages;
   try {
     messages = decodeMessages(reply);
   } catch {
     return undefined;
   }
-  const m = messages.find((x) => x.type === ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN));
+  const m = messages.find((x) => x.type === ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN) && x.seq === seq);
   if (!m || m.payload.length < NFGENMSG_LEN) return undefined;
   const id = findAttr(m.payload.subarray(NFGENMSG_LEN), NFTA_GEN_ID);
   return id && id.length >= 4 ? id.readUInt32BE(0) : undefined;
@@ -82,8 +85,14 @@ export class AppliedBatches {
   generation(): number | undefined {
     try {
       this.fd ??= netlinkSocket(NETLINK_NETFILTER);
-      const reply = netlinkAsk(this.fd, generationRequest(++this.seq));
-      return reply ? parseGeneration(reply) : undefined;
+      const seq = (this.seq = (this.seq + 1) >>> 0);
+      if (!netlinkSend(this.fd, generationRequest(seq))) return undefined;
+      // the kernel answers while the request is sent; anything queued before ours is read past
+      for (let reply = netlinkReceive(this.fd); reply; reply = netlinkReceive(this.fd)) {
+        const gen = parseGeneration(reply, seq);
+        if (gen !== undefined) return gen;
+      }
+      return undefined;
     } catch {
       return undefined;
     }
@@ -118,12 +127,5 @@ export class AppliedBatches {
     this.known.add(batch);
     // each container's port batch differs: keep the most recent (a network's comes with every setup)
     if (this.known.size > MAX_KNOWN) this.known.delete(this.known.values().next().value as string);
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeFd(this.fd);
-    this.fd = undefined;
-    this.known.clear();
-    this.at = undefined;
   }
 }

@@ -31,9 +31,10 @@ test('the generation request and its answer: NFT_MSG_GETGEN / NFT_MSG_NEWGEN wit
   const attr = u32(1, 0);
   id.copy(attr, 4);
   const reply = encodeMessage((10 << 8) | 15, 0, 7, Buffer.concat([Buffer.from([0, 0, 0, 0]), attr]));
-  assert.equal(parseGeneration(reply), 0x01020304);
-  assert.equal(parseGeneration(encodeMessage(2, 0, 7, Buffer.alloc(20))), undefined, 'an error answer');
-  assert.equal(parseGeneration(Buffer.from([1, 2, 3])), undefined);
+  assert.equal(parseGeneration(reply, 7), 0x01020304);
+  assert.equal(parseGeneration(reply, 8), undefined, 'the late answer to an earlier request');
+  assert.equal(parseGeneration(encodeMessage(2, 0, 7, Buffer.alloc(20)), 7), undefined, 'an error answer');
+  assert.equal(parseGeneration(Buffer.from([1, 2, 3]), 7), undefined);
 });
 
 test('a batch is skipped only at the generation at which it applied as a no-op, while nothing committed since', () => {
