@@ -98,7 +98,10 @@ export class AppliedBatches {
     }
   }
 
-  /** Whether applying `batch` now would change nothing: it was applied at the current generation `gen`. */
+  /**
+   * Whether applying `batch` now would change nothing: it applied as a no-op at the current generation `gen`.
+   * A generation other than the one known (or none) forgets everything known.
+   */
   applied(batch: string, gen: number | undefined): boolean {
     if (gen === undefined || gen !== this.at) {
       this.known.clear();

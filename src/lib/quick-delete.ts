@@ -5,7 +5,11 @@
 // another thread and go on as soon as the device is unlisted: from then on
 // nothing can see it (dumps, names and indexes no longer find it, the name is
 // free), which is exactly the state a synchronous delete leaves; only the
-// kernel's clean-up behind it is still running. Used by src/netlink/rtnl.ts; the handler is src/daemon/quick-delete.ts.
+// kernel's clean-up behind it is still running. Part of that clean-up holds
+// the RTNL lock (up to 17–34 ms on a loaded 2-core host), so the next netlink
+// call that needs the lock waits for it: the bridge teardown reads the host
+// before it deletes (src/drivers/bridge-apply.ts). Used by src/netlink/rtnl.ts;
+// the handler is src/daemon/quick-delete.ts.
 //
 // Kept on globalThis (like lib/exec.ts' IN_PROCESS_EXEC) because skiffd loads
 // the CLI from its own bundle; a plain `skiff` process has no handler and
