@@ -13,7 +13,7 @@ import type { StatusBlock } from '../drivers/status.js';
 import { UndoStack } from '../lib/undo.js';
 import { hintDnsStart } from '../lib/resident-hints.js';
 import { requireConfigDir, type Context } from './context.js';
-import { commitDns, checkDnsLoop } from './dns.js';
+import { DnsStep, checkDnsLoop } from './dns.js';
 import { firewallFor, loadOptions, lockPath, planAll, plansOf } from './plan.js';
 
 export async function setup(ctx: Context, nsPath: string, input: string): Promise<Record<string, StatusBlock>> {
@@ -52,6 +52,7 @@ async function applySetup(
   const undo = new UndoStack();
   const result: Record<string, StatusBlock> = {};
   const dnsBindIps = new Map<string, string[]>();
+  const dns = new DnsStep(ctx, configDir, opts, plansOf(planned), undo, log);
   let current = '';
   try {
     // it is safe to assume that ifindex 1 is the container's loopback
@@ -59,12 +60,14 @@ async function applySetup(
     if (lo && !lo.up) await ctr.setUp(1);
     for (const attachment of planned) {
       current = attachment.plan.attachment.name;
-      const r = await attachment.setup({ host, ctr, ns, log, nsPath, opts, firewall: fw }, undo);
+      const name = current;
+      const env = { host, ctr, ns, log, nsPath, opts, firewall: fw, dnsAddressesReady: (ips?: string[]) => dns.ready(name, ips) };
+      const r = await attachment.setup(env, undo);
       result[current] = r.status;
       if (r.dnsBindIps) dnsBindIps.set(current, r.dnsBindIps);
     }
     current = '';
-    await commitDns(ctx, configDir, opts, plansOf(planned), dnsBindIps);
+    await dns.finish(dnsBindIps);
   } catch (e) {
     await undo.run(log);
     // netavark prints the driver's error as is; which network failed goes to the debug log

@@ -118,6 +118,8 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
     }
   }
   if (!br.up) await host.setUp(br.index);
+  const bridgeIps = plan.managed ? plan.bridgeAddrs.map((a) => a.split('/')[0]!) : unmanagedIps;
+  if (plan.dns) env.dnsAddressesReady?.(plan.managed ? undefined : bridgeIps);
 
   // netavark's text for a name clash on either side
   const exists = (): SkiffError =>
@@ -168,7 +170,6 @@ export async function setupBridge(plan: BridgePlan, env: ApplyEnv, undo: UndoSta
   const ctrLink = ctrCreated;
   if (!ctrLink) throw new SkiffError(`interface ${plan.containerIf} is missing in the container namespace after creating it`);
   await configureContainerLink(ctr, ns, ctrLink.index, plan, log);
-  const bridgeIps = plan.managed ? plan.bridgeAddrs.map((a) => a.split('/')[0]!) : unmanagedIps;
   return { mac: ctrLink.mac ?? '', createdBridge: created, bridgeIps };
 }
 

@@ -22,6 +22,12 @@ export interface ApplyEnv {
   ctr: Netlink | undefined;
   ns: NetnsHandle | undefined;
   log: Log;
+  /**
+   * Setup only: a driver calls it once the addresses its network's DNS server
+   * binds exist on the host (with them, when its plan could not know them), so
+   * the server starts while the rest of the setup goes on (core/dns.ts DnsStep).
+   */
+  dnsAddressesReady?: ((bindIps?: string[]) => void) | undefined;
 }
 
 /** What setup and teardown know beyond the plan: the call's input, the namespace path, the firewall. */

@@ -2,7 +2,9 @@
 // within 1 s of the last network going away, also when the last containers
 // are torn down concurrently, when the engine tears the same container down
 // twice at once (conmon's cleanup racing `podman rm`), and when the server
-// was killed beforehand (its pid file must not outlive it).
+// was killed beforehand (its pid file must not outlive it). A setup starts
+// the server while it still makes the container's links (core/dns.ts DnsStep):
+// when a later step fails, the entries go again and a server started for them stops.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -144,6 +146,32 @@ describe('DNS server lifecycle under setup/teardown', { skip: needRoot }, () => 
     assert.equal(dig.stdout.trim(), '10.84.0.10');
     assert.equal(exited(pid), false, 'the same server still runs');
     host.teardown(ctrs[0]!.ctr, ctrs[0]!.input);
+    assert.ok((await waitExited(pid, 1000)) !== undefined, 'server exits with the last network');
+    assertNoDnsState();
+  });
+
+  test('a setup that fails after the DNS step began: its entries go, the server it started stops, others keep serving', async () => {
+    // the container already has an eth0: the veth fails after the bridge (and the DNS step) are up
+    const taken = host.container();
+    assert.equal(taken.run('ip', ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']).code, 0);
+    const failing = options('lcfail', [{ net: nets[0]!, ips: ['10.84.0.40'] }]);
+    const r = host.run('setup', taken, failing);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /create veth pair: interface eth0 already exists on container namespace/);
+    assertNoDnsState();
+    assert.equal(host.linkNames().includes(nets[0]!.bridge), false, 'the bridge it created is gone');
+
+    // with a server running: it stays, serves on, and the failed container's line is gone again
+    const ctrs = startContainers(2); // lc0 on life0, lc1 on life1
+    const pid = serverPid()!;
+    const r2 = host.run('setup', taken, failing);
+    assert.equal(r2.code, 1, r2.stderr);
+    assert.equal(exited(pid), false, 'the server still runs');
+    assert.deepEqual(readdirSync(dnsDir).sort(), ['aardvark.pid', 'life0', 'life1']);
+    assert.doesNotMatch(readFileSync(join(dnsDir, 'life0'), 'utf8'), /lcfail/);
+    const dig = ctrs[0]!.ctr.run('dig', ['+short', '+time=2', '+tries=2', '@10.84.0.1', 'lc0']);
+    assert.equal(dig.stdout.trim(), '10.84.0.10');
+    for (const c of ctrs) host.teardown(c.ctr, c.input);
     assert.ok((await waitExited(pid, 1000)) !== undefined, 'server exits with the last network');
     assertNoDnsState();
   });
