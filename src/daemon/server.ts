@@ -82,6 +82,8 @@ export function serve(o: ServerOptions): Server {
       }
     };
     poll = pollReadable(fd, onReadable);
+    // the client sends its request right after connecting: it is usually here already
+    onReadable();
   }
 
   function accepted(fd: number, req: Request, fds: number[]): void {
