@@ -11,8 +11,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { errorMessage } from '../lib/errors.js';
 import { CLONE_NEWNET, flock, LOCK_EX, LOCK_NB, setns } from '../lib/libc.js';
 import { stillNamed } from '../lib/lock.js';
@@ -24,6 +22,7 @@ import { serve, type Server } from './server.js';
 import { installInProcessNft, type NftInProcess } from './nft-in-process.js';
 import { installQuickDelete, type QuickDeletes } from './quick-delete.js';
 import { trimIdleMemory } from '../lib/idle-trim.js';
+import { fullGc } from '../lib/full-gc.js';
 import { installDnsStart } from './dns-start.js';
 import { serverRunning } from '../../dns/running.js';
 import { DnsZygote } from './dns-zygote.js';
@@ -154,8 +153,6 @@ function main(): void {
   };
   // a full GC once requests stop: per-request module instances are garbage, and
   // an idle daemon should give the memory back (RSS stays flat across requests)
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
   let gcTimer: NodeJS.Timeout | undefined;
   // later than the GC: a burst of requests with short pauses should not pay for faulting pages back
   const trimEnv = process.env.SKIFF_DAEMON_TRIM_MS;
@@ -181,7 +178,7 @@ function main(): void {
     clearTimeout(gcTimer);
     clearTimeout(trimTimer);
     clearInterval(orphanTimer);
-    gcTimer = setTimeout(gc, 500).unref();
+    gcTimer = setTimeout(fullGc, 500).unref();
     if (trimMs >= 0) trimTimer = setTimeout(trim, trimMs).unref();
     if (idleMs > 0) idleTimer = setTimeout(() => stop(`idle for ${idleMs} ms`), idleMs);
     // a socket-activated daemon serves the host's namespace, which is never orphaned
