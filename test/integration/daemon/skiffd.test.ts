@@ -182,6 +182,49 @@ describe('skiffd', { skip: needRoot || noClient }, () => {
     }
   });
 
+  test('a daemon killed mid-setup, its links and rules made: the client prints {"error"}; the next teardown removes them all', async () => {
+    const w = world();
+    const ctr = createNetns('skdk');
+    // a DNS server that never gets ready: the setup waits for it after making everything else (core/dns.ts DnsStep)
+    const hang = join(w.dir, 'hang-dns');
+    writeFileSync(hang, `#!/bin/sh\necho $$ > ${w.dir}/hang.pid\nexec sleep 60\n`);
+    chmodSync(hang, 0o755);
+    const state = join(w.dir, 'st');
+    const flags = ['--config', state, '--firewall-driver', 'nftables', '--aardvark-binary', hang];
+    const n: NetSpec = { ...net(uniq('skdk')), dns: true };
+    const input = JSON.stringify(options('killed', [{ net: n, ips: ['10.88.0.2'] }]));
+    try {
+      w.call(['version']);
+      const pid = w.status().pid as number;
+      const setup = w.callAsync([...flags, 'setup', ctr.path], input);
+      const made = (): boolean =>
+        existsSync(join(w.dir, 'hang.pid')) && ctr.run('ip', ['link', 'show', 'eth0']).code === 0 && w.host.run('nft', ['list', 'table', 'inet', 'skiff']).code === 0;
+      await waitFor('the setup to have made its links and rules and to wait for its DNS server', made);
+      process.kill(pid, 'SIGKILL');
+      const r = await setup;
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^\{"error":"skiffd exited during the request/);
+      assert.ok(w.host.run('ip', ['link', 'show', n.bridge]).code === 0, 'the killed setup left its bridge');
+
+      const td = w.call([...flags, 'teardown', ctr.path], input);
+      assert.equal(td.code, 0, td.stdout + td.stderr);
+      assert.notEqual(w.status().pid, pid, 'served by a new daemon');
+      assert.deepEqual(JSON.parse(w.host.run('ip', ['-j', 'link', 'show']).stdout).map((l: { ifname: string }) => l.ifname), ['lo']);
+      assert.equal(ctr.run('ip', ['link', 'show', 'eth0']).code, 1, 'the container end is gone');
+      assert.equal(w.host.run('nft', ['list', 'table', 'inet', 'skiff']).code, 1, 'no table left');
+      const dnsDir = join(state, 'aardvark-dns');
+      assert.deepEqual(existsSync(dnsDir) ? readdirSync(dnsDir) : [], [], 'no DNS entries left');
+    } finally {
+      try {
+        process.kill(Number(readFileSync(join(w.dir, 'hang.pid'), 'utf8')), 'SIGKILL');
+      } catch {
+        // never started, or gone
+      }
+      ctr.destroy();
+      w.destroy();
+    }
+  });
+
   test('a daemon of another build steps aside; the client starts its own', async () => {
     const w = world();
     // the same code under another build id: a dist/ whose build-id differs
