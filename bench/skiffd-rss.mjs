@@ -11,7 +11,7 @@
 // Everything runs in namespaces this script creates and deletes.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireRootSandbox } from './sandbox-guard.mjs';
@@ -57,6 +57,7 @@ const dnsPid = () => Number(readFileSync(join(config, 'aardvark-dns', 'aardvark.
 mkdirSync(config, { recursive: true });
 sh('ip', 'netns', 'add', host);
 const made = [];
+let anchorUp;
 try {
   sh('ip', '-n', host, 'link', 'set', 'lo', 'up');
   const anchor = `skr-a-${tag}`;
@@ -64,6 +65,7 @@ try {
   made.push(anchor);
   const anchorIn = input(60000);
   call(flags('setup', anchor), anchorIn);
+  anchorUp = () => call(flags('teardown', anchor), anchorIn);
   const samples = [];
   // read from outside: a status call would fault back the pages it runs on before it measured
   const skiffd = status().pid;
@@ -98,6 +100,7 @@ try {
     return `anon ${kb('Anonymous').toFixed(1)}, file ${(kb('Rss') - kb('Anonymous')).toFixed(1)}`;
   };
   const splits = `skiffd: ${split(skiffd)} MiB; skiff-dns: ${split(dnsPid())} MiB`;
+  anchorUp = undefined;
   call(flags('teardown', anchor), anchorIn);
   console.log('containers  skiffd idle RSS (heap used)  skiff-dns RSS   (MiB, 3 s after each wave of 100 up + down)');
   for (const s of samples) console.log(`${String(s.done).padStart(10)}  ${s.skiffd.toFixed(1).padStart(15)} (${s.heap.toFixed(1).padStart(5)})  ${s.dns.toFixed(1).padStart(13)}`);
@@ -108,8 +111,22 @@ try {
   const total = quiet.skiffd + quiet.dns;
   console.log(`idle with DNS, 31 s more without a request: skiffd ${quiet.skiffd.toFixed(1)} + skiff-dns ${quiet.dns.toFixed(1)} = ${total.toFixed(1)} MiB = ${(total * 1.048576).toFixed(1)} MB [<=60 MB]`);
   console.log(splits);
-  call(['daemon', 'stop']);
 } finally {
+  // after a failed call too: the DNS server is detached and would outlive the sandbox
+  const quietly = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      console.error(`clean-up: ${e.message}`);
+    }
+  };
+  if (anchorUp) quietly(anchorUp);
+  quietly(() => {
+    if (!existsSync(join(config, 'aardvark-dns', 'aardvark.pid'))) return;
+    const pid = dnsPid();
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(config)) process.kill(pid, 'SIGKILL');
+  });
+  quietly(() => call(['daemon', 'stop']));
   for (const ns of made) spawnSync('ip', ['netns', 'delete', ns]);
   spawnSync('ip', ['netns', 'delete', host]);
   rmSync(config, { recursive: true, force: true });
